@@ -1,0 +1,57 @@
+/* backend-private.h — plain-loop operations shared by the backends
+ *
+ * The reference table is made of these. The CPU table uses them too where a
+ * plain loop the compiler vectorises is already the fast path (element-wise
+ * work, optimizer updates); it replaces them where it has a faster way
+ * (GEMM through OpenBLAS, im2col/col2im with contiguous copies).
+ */
+#pragma once
+
+#include "backend.h"
+
+G_BEGIN_DECLS
+
+void   _cs_ref_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+                     float alpha, const float *A, int lda, const float *B, int ldb,
+                     float beta, float *C, int ldc);
+void   _cs_ref_im2col (float *cols, int ld, const float *img, const CsWindow *g);
+void   _cs_ref_col2im (float *img, const float *cols, int ld, const CsWindow *g);
+void   _cs_ref_bias_add (float *out, const float *bias, int N, int C, int HW);
+void   _cs_ref_bias_grad (float *dbias, const float *dout, int N, int C, int HW);
+void   _cs_ref_pool_forward (float *out, gint32 *argmax, const float *inp,
+                             int planes, const CsWindow *g, CsPoolKind kind);
+void   _cs_ref_pool_backward (float *dinp, const float *dout, const gint32 *argmax,
+                              int planes, const CsWindow *g, CsPoolKind kind);
+void   _cs_ref_act_forward (float *out, const float *inp, gsize n, CsActKind kind, float slope);
+void   _cs_ref_act_backward (float *dinp, const float *dout, const float *inp,
+                             const float *out, gsize n, CsActKind kind, float slope);
+void   _cs_ref_softmax_forward (float *out, const float *inp, int N, int C);
+void   _cs_ref_softmax_backward (float *dinp, const float *dout, const float *out, int N, int C);
+double _cs_ref_cross_entropy (float *dlogits, float *probs, const float *logits,
+                              const gint32 *labels, int N, int C);
+double _cs_ref_mse (float *dpred, const float *pred, const float *target, gsize n);
+void   _cs_ref_batchnorm_forward (float *out, float *save_mean, float *save_invstd,
+                                  float *running_mean, float *running_var,
+                                  const float *inp, const float *gamma, const float *beta,
+                                  int N, int C, int HW, float eps, float momentum,
+                                  gboolean train);
+void   _cs_ref_batchnorm_backward (float *dinp, float *dgamma, float *dbeta,
+                                   const float *dout, const float *inp,
+                                   const float *save_mean, const float *save_invstd,
+                                   const float *gamma, int N, int C, int HW);
+void   _cs_ref_dropout_forward (float *out, float *mask, const float *inp, gsize n,
+                                float p, guint64 seed);
+void   _cs_ref_swap01 (float *dst, const float *src, int A, int B, int P);
+void   _cs_ref_mul (float *out, const float *a, const float *b, gsize n);
+void   _cs_ref_add (float *out, const float *a, const float *b, gsize n);
+void   _cs_ref_axpy (float *y, float a, const float *x, gsize n);
+void   _cs_ref_fill (float *x, float value, gsize n);
+void   _cs_ref_copy (float *dst, const float *src, gsize n);
+void   _cs_ref_sgd_update (float *param, const float *grad, float *buf, gsize n,
+                           const CsOptimParams *hp, gint64 step);
+void   _cs_ref_adam_update (float *param, const float *grad, float *m, float *v,
+                            gsize n, const CsOptimParams *hp, gint64 step);
+void   _cs_ref_rmsprop_update (float *param, const float *grad, float *square_avg,
+                               float *buf, gsize n, const CsOptimParams *hp, gint64 step);
+
+G_END_DECLS

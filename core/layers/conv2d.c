@@ -1,0 +1,167 @@
+/* conv2d.c — 2-d convolution (cross-correlation, as PyTorch's Conv2d)
+ *
+ *   out[n, co, oh, ow] = b[co] + Σ_{ci, i, j} W[co, ci, i, j] ·
+ *                        inp[n, ci, oh·sh − ph + i·dh, ow·sw − pw + j·dw]
+ *
+ * computed for the whole batch as one GEMM: the input is unrolled into
+ * columns (im2col), cols (C_in·kh·kw, N·OH·OW), and W (C_out, C_in·kh·kw)
+ * multiplies them.
+ */
+#include "layers-private.h"
+
+typedef struct
+{
+  CsLayer parent;
+  CsWindow g;
+  int out_channels;
+  gboolean has_bias;
+  CsTensor weight, dweight;  /* (C_out, C_in, kh, kw) */
+  CsTensor bias, dbias;      /* (C_out) */
+  float *cols;               /* (C_in·kh·kw, N·OH·OW) */
+  float *tmp;                /* (C_out, N·OH·OW) */
+  int reserved;
+} CsConv2d;
+
+static gboolean
+conv2d_build (CsLayer *layer, JsonObject *desc, GError **error)
+{
+  CsConv2d *self = (CsConv2d *) layer;
+  gint64 cin, cout, k[2], s[2], p[2], d[2];
+
+  if (!cs_layer_expect_image (layer, error)
+      || !cs_layer_get_int (layer, desc, "in_channels", -1, 1, &cin, error)
+      || !cs_layer_get_int (layer, desc, "out_channels", -1, 1, &cout, error)
+      || !cs_layer_get_pair (layer, desc, "kernel_size", -1, 1, k, error)
+      || !cs_layer_get_pair (layer, desc, "stride", 1, 1, s, error)
+      || !cs_layer_get_pair (layer, desc, "padding", 0, 0, p, error)
+      || !cs_layer_get_pair (layer, desc, "dilation", 1, 1, d, error)
+      || !cs_layer_get_bool (layer, desc, "bias", TRUE, &self->has_bias, error))
+    return FALSE;
+
+  if (layer->in_shape.d[0] != cin)
+    {
+      cs_layer_set_error (layer, error, "expects %" G_GINT64_FORMAT " input channels "
+                          "but the layer before gives %" G_GINT64_FORMAT,
+                          cin, layer->in_shape.d[0]);
+      return FALSE;
+    }
+
+  CsWindow *g = &self->g;
+  *g = (CsWindow) {
+    .C = (int) cin, .H = (int) layer->in_shape.d[1], .W = (int) layer->in_shape.d[2],
+    .kh = (int) k[0], .kw = (int) k[1], .sh = (int) s[0], .sw = (int) s[1],
+    .ph = (int) p[0], .pw = (int) p[1], .dh = (int) d[0], .dw = (int) d[1],
+  };
+  g->OH = cs_window_out_size (g->H, g->kh, g->sh, g->ph, g->dh);
+  g->OW = cs_window_out_size (g->W, g->kw, g->sw, g->pw, g->dw);
+  if (g->OH <= 0 || g->OW <= 0)
+    {
+      cs_layer_set_error (layer, error, "a %d×%d kernel (dilation %d×%d) does not fit "
+                          "in the %d×%d input with padding %d×%d",
+                          g->kh, g->kw, g->dh, g->dw, g->H, g->W, g->ph, g->pw);
+      return FALSE;
+    }
+
+  self->out_channels = (int) cout;
+  layer->out_shape = (CsShape) { 3, { cout, g->OH, g->OW } };
+
+  gint64 fan_in = cin * k[0] * k[1], fan_out = cout * k[0] * k[1];
+  gint64 wshape[4] = { cout, cin, k[0], k[1] };
+  self->weight = self->dweight = cs_tensor_view (NULL, 4, wshape);
+  cs_layer_add_param (layer, "weight", CS_PARAM_WEIGHT, &self->weight, &self->dweight,
+                      fan_in, fan_out);
+  if (self->has_bias)
+    {
+      self->bias = self->dbias = cs_tensor_view (NULL, 1, &cout);
+      cs_layer_add_param (layer, "bias", CS_PARAM_BIAS, &self->bias, &self->dbias,
+                          fan_in, fan_out);
+    }
+  return TRUE;
+}
+
+static void
+conv2d_reserve (CsLayer *layer, int max_batch)
+{
+  CsConv2d *self = (CsConv2d *) layer;
+  const CsWindow *g = &self->g;
+  gsize np = (gsize) max_batch * g->OH * g->OW;
+
+  g_clear_pointer (&self->cols, cs_free);
+  g_clear_pointer (&self->tmp, cs_free);
+  self->cols = cs_alloc_floats ((gsize) g->C * g->kh * g->kw * np);
+  self->tmp = cs_alloc_floats ((gsize) self->out_channels * np);
+  self->reserved = max_batch;
+}
+
+static void
+conv2d_forward (CsLayer *layer, CsTensor *out, const CsTensor *inp, gboolean train)
+{
+  CsConv2d *self = (CsConv2d *) layer;
+  const CsBackend *be = layer->be;
+  const CsWindow *g = &self->g;
+  int N = (int) inp->shape[0];
+  int P = g->OH * g->OW, NP = N * P;
+  int CKK = g->C * g->kh * g->kw, CO = self->out_channels;
+
+  g_assert (N <= self->reserved);
+  for (int n = 0; n < N; n++)
+    be->im2col (self->cols + (gsize) n * P, NP, inp->data + (gsize) n * g->C * g->H * g->W, g);
+  /* tmp (C_out, N·P) = W (C_out, CKK) · cols (CKK, N·P) */
+  be->gemm (FALSE, FALSE, CO, NP, CKK, 1.0f, self->weight.data, CKK,
+            self->cols, NP, 0.0f, self->tmp, NP);
+  /* out (N, C_out, P) */
+  be->swap01 (out->data, self->tmp, CO, N, P);
+  if (self->has_bias)
+    be->bias_add (out->data, self->bias.data, N, CO, P);
+}
+
+static void
+conv2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
+                 const CsTensor *inp, const CsTensor *out)
+{
+  CsConv2d *self = (CsConv2d *) layer;
+  const CsBackend *be = layer->be;
+  const CsWindow *g = &self->g;
+  int N = (int) inp->shape[0];
+  int P = g->OH * g->OW, NP = N * P;
+  int CKK = g->C * g->kh * g->kw, CO = self->out_channels;
+
+  /* cols still holds this batch's columns from the forward pass. */
+  if (self->has_bias)
+    be->bias_grad (self->dbias.data, dout->data, N, CO, P);
+  /* tmp (C_out, N·P) ← dout (N, C_out, P) */
+  be->swap01 (self->tmp, dout->data, N, CO, P);
+  /* dW (C_out, CKK) += tmp (C_out, N·P) · colsᵀ (N·P, CKK) */
+  be->gemm (FALSE, TRUE, CO, CKK, NP, 1.0f, self->tmp, NP, self->cols, NP,
+            1.0f, self->dweight.data, CKK);
+  if (dinp == NULL)
+    return;
+  /* dcols (CKK, N·P) = Wᵀ (CKK, C_out) · tmp (C_out, N·P), into cols */
+  be->gemm (TRUE, FALSE, CKK, NP, CO, 1.0f, self->weight.data, CKK,
+            self->tmp, NP, 0.0f, self->cols, NP);
+  be->fill (dinp->data, 0.0f, (gsize) cs_tensor_numel (dinp));
+  for (int n = 0; n < N; n++)
+    be->col2im (dinp->data + (gsize) n * g->C * g->H * g->W, self->cols + (gsize) n * P, NP, g);
+}
+
+static void
+conv2d_finalize (CsLayer *layer)
+{
+  CsConv2d *self = (CsConv2d *) layer;
+  g_clear_pointer (&self->cols, cs_free);
+  g_clear_pointer (&self->tmp, cs_free);
+}
+
+static const char *const cs_conv2d_keys[] = { "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "bias", NULL };
+
+const CsLayerClass cs_conv2d_class = {
+  .type = "conv2d",
+  .title = "Conv2d",
+  .keys = cs_conv2d_keys,
+  .instance_size = sizeof (CsConv2d),
+  .build = conv2d_build,
+  .reserve = conv2d_reserve,
+  .forward = conv2d_forward,
+  .backward = conv2d_backward,
+  .finalize = conv2d_finalize,
+};

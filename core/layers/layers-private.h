@@ -1,0 +1,22 @@
+/* layers-private.h — the layer kinds, for the registry and for composition */
+#pragma once
+
+#include "../layer.h"
+
+G_BEGIN_DECLS
+
+extern const CsLayerClass cs_linear_class;
+extern const CsLayerClass cs_conv2d_class;
+extern const CsLayerClass cs_maxpool2d_class;
+extern const CsLayerClass cs_avgpool2d_class;
+extern const CsLayerClass cs_relu_class;
+extern const CsLayerClass cs_leaky_relu_class;
+extern const CsLayerClass cs_sigmoid_class;
+extern const CsLayerClass cs_tanh_class;
+extern const CsLayerClass cs_softmax_class;
+extern const CsLayerClass cs_flatten_class;
+extern const CsLayerClass cs_batchnorm2d_class;
+extern const CsLayerClass cs_dropout_class;
+extern const CsLayerClass cs_residual_class;
+
+G_END_DECLS

@@ -1,0 +1,99 @@
+/* model.h — a network as a sequence of layers described in JSON
+ *
+ *   { "name": "mlp", "input": [1, 28, 28], "init": "xavier_uniform",
+ *     "layers": [ { "type": "flatten" },
+ *                 { "type": "linear", "in_features": 784, "out_features": 256 }, … ] }
+ *
+ * All parameters, their gradients, the optimizer's state and the buffers
+ * (BatchNorm's running statistics) live in one block:
+ *
+ *   [ params (P) | grads (P) | optimizer state (2P) | buffers (B) ]
+ *
+ * so zero_grad, an optimizer step, a device copy, a checkpoint and a UI
+ * snapshot each touch one contiguous range. Activations are allocated once
+ * by cs_model_reserve () for batches up to a size; the training path
+ * allocates nothing.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "backend.h"
+#include "init.h"
+#include "layer.h"
+#include "tensor.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CsModel CsModel;
+
+/* One named tensor of the state dict: "3.conv1.weight", "1.running_mean". */
+typedef struct
+{
+  char *name;
+  guint layer;
+  const CsParam *param;
+} CsModelEntry;
+
+CsModel     *cs_model_new_from_json   (const char *json, gssize length, GError **error);
+CsModel     *cs_model_new_from_file   (const char *path, GError **error);
+CsModel     *cs_model_new_preset      (const char *name, GError **error);
+void         cs_model_free            (CsModel *model);
+
+const char  *cs_model_get_name        (CsModel *model);
+const char  *cs_model_get_title       (CsModel *model);
+/* The description, compact JSON: what a checkpoint stores. */
+const char  *cs_model_get_json        (CsModel *model);
+const CsShape *cs_model_get_input_shape  (CsModel *model);
+const CsShape *cs_model_get_output_shape (CsModel *model);
+CsInitKind   cs_model_get_init        (CsModel *model);
+
+guint        cs_model_get_n_layers    (CsModel *model);
+CsLayer     *cs_model_get_layer       (CsModel *model, guint i);
+
+/* The state dict, in PyTorch's order. */
+guint        cs_model_get_n_entries   (CsModel *model);
+const CsModelEntry *cs_model_get_entry (CsModel *model, guint i);
+const CsModelEntry *cs_model_find_entry (CsModel *model, const char *name);
+
+gsize        cs_model_get_n_params    (CsModel *model);   /* trainable floats, P */
+float       *cs_model_get_params      (CsModel *model);   /* (P) */
+float       *cs_model_get_grads       (CsModel *model);   /* (P) */
+float       *cs_model_get_optim_state (CsModel *model);   /* (2P) */
+gsize        cs_model_get_n_buffers   (CsModel *model);   /* B */
+float       *cs_model_get_buffers     (CsModel *model);   /* (B) */
+
+const CsBackend *cs_model_get_backend (CsModel *model);
+void         cs_model_set_backend     (CsModel *model, const CsBackend *be);
+
+/* Fills every parameter by the model's scheme (or another), seeded. */
+void         cs_model_init            (CsModel *model, guint64 seed);
+void         cs_model_init_with       (CsModel *model, CsInitKind kind, guint64 seed);
+
+/* Allocates activations for batches of up to max_batch examples. */
+gboolean     cs_model_reserve         (CsModel *model, int max_batch, GError **error);
+int          cs_model_get_max_batch   (CsModel *model);
+
+/* x: (N, input shape), N ≤ max batch. Returns the output, (N, output shape),
+ * a view valid until the next forward. */
+const CsTensor *cs_model_forward      (CsModel *model, const CsTensor *x, gboolean train);
+/* The gradient of the loss with respect to the output of the last forward,
+ * (N, output shape): write into it, then call cs_model_backward (). */
+CsTensor     cs_model_get_output_grad (CsModel *model);
+void         cs_model_backward        (CsModel *model);
+void         cs_model_zero_grad       (CsModel *model);
+/* Also compute d loss / d input (saliency); off by default. */
+void         cs_model_set_input_grad  (CsModel *model, gboolean wanted);
+
+/* i = 0 is the input, i = k the output of layer k − 1; valid after a forward
+ * (gradients after a backward). */
+CsTensor     cs_model_get_activation      (CsModel *model, guint i);
+CsTensor     cs_model_get_activation_grad (CsModel *model, guint i);
+
+/* Optimizer steps taken; dropout draws fresh masks each step. */
+gint64       cs_model_get_step        (CsModel *model);
+void         _cs_model_set_step       (CsModel *model, gint64 step);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsModel, cs_model_free)
+
+G_END_DECLS
