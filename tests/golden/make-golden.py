@@ -394,7 +394,6 @@ def compute_model_fixture(desc, seed):
                 golden.append(("%s.%s" % (oname, name), v.detach().clone()))
         golden.append((oname + ".loss", loss.detach().reshape(1)))
 
-    # Leave the module untouched for the caller: nothing else to do.
     return checkpoint, golden
 
 
