@@ -1,0 +1,651 @@
+/* dataset.c — IDX files (plain or gzip), the named datasets, mini-batches
+ *
+ * The IDX format (LeCun's MNIST files): a big-endian header
+ *
+ *   0x00 0x00 <type> <rank>        magic; type 0x08 = unsigned byte
+ *   <dim 0> … <dim rank-1>         one big-endian guint32 each
+ *
+ * then the data, row-major. Images are rank 3 (n, rows, cols), magic
+ * 0x00000803; labels rank 1 (n), magic 0x00000801.
+ *
+ * Both headers are read and checked before anything is allocated, so a file
+ * that claims 2^31 images costs 16 bytes of reading. The data is streamed
+ * (through a GZlibDecompressor when the file starts with the gzip bytes
+ * 1f 8b) into a buffer of exactly the declared size, and one more byte is
+ * asked for to catch trailing data.
+ */
+#include "dataset.h"
+
+#include "rng.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#ifndef CS_DATADIR
+#error "the build must define CS_DATADIR, the installed data folder"
+#endif
+
+#define IDX_TYPE_UBYTE   0x08
+#define IDX_MAGIC_IMAGES 0x00000803u
+#define IDX_MAGIC_LABELS 0x00000801u
+
+#define FASHION_DIR     "/usr/share/datasets/fashion-mnist"
+#define FASHION_PACKAGE "dataset-fashion-mnist"
+
+G_DEFINE_QUARK (cs-dataset-error-quark, cs_dataset_error)
+
+/* ---------------------------------------------------------------------------
+ * One IDX file being read
+ */
+
+typedef struct
+{
+  GInputStream *stream;  /* decompressed when gzip */
+  char *display;         /* the path, for messages */
+  gboolean gzip;
+  guint rank;            /* 3: images, 1: labels */
+  guint32 n;             /* dims[0] */
+  guint32 rows, cols;    /* images only */
+  guint64 n_bytes;       /* of data after the header */
+} IdxFile;
+
+static void
+idx_file_free (IdxFile *f)
+{
+  g_clear_object (&f->stream);
+  g_free (f->display);
+  g_free (f);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IdxFile, idx_file_free)
+
+/* A read error from the stream, said in terms of the file. Errors of the
+ * gzip decoder are the file's fault (FORMAT); others (a disk error) keep
+ * their G_IO_ERROR code. */
+static void
+idx_set_read_error (IdxFile  *f,
+                    GError   *local,
+                    GError  **error)
+{
+  if (f->gzip &&
+      (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) ||
+       g_error_matches (local, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)))
+    g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                 "%s: corrupt or truncated gzip data (%s)",
+                 f->display, local->message);
+  else
+    g_set_error (error, local->domain, local->code,
+                 "%s: read error: %s", f->display, local->message);
+}
+
+/* Reads up to count bytes; fewer only at the end of the file. */
+static gboolean
+idx_read (IdxFile  *f,
+          void     *buf,
+          gsize     count,
+          gsize    *got,
+          GError  **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (!g_input_stream_read_all (f->stream, buf, count, got, NULL, &local))
+    {
+      idx_set_read_error (f, local, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+         ((guint32) p[2] << 8) | (guint32) p[3];
+}
+
+/* Opens path, detects gzip by its first two bytes, and wraps the stream. */
+static GInputStream *
+open_stream (const char  *path,
+             const char  *display,
+             gboolean    *gzip,
+             GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GFileInputStream) raw = g_file_read (file, NULL, &local);
+
+  if (raw == NULL)
+    {
+      /* GIO's message names the file: "Error opening file …: No such …" */
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+
+  g_autoptr(GInputStream) buffered =
+    g_buffered_input_stream_new (G_INPUT_STREAM (raw));
+  GBufferedInputStream *bs = G_BUFFERED_INPUT_STREAM (buffered);
+
+  /* fill() may stop short: ask until two bytes are there or the file ends */
+  while (g_buffered_input_stream_get_available (bs) < 2)
+    {
+      gssize r = g_buffered_input_stream_fill (bs, 2, NULL, &local);
+      if (r < 0)
+        {
+          g_set_error (error, local->domain, local->code,
+                       "%s: read error: %s", display, local->message);
+          return NULL;
+        }
+      if (r == 0)
+        break;
+    }
+
+  gsize avail = 0;
+  const guint8 *head = g_buffered_input_stream_peek_buffer (bs, &avail);
+  *gzip = avail >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+  if (!*gzip)
+    return g_steal_pointer (&buffered);
+
+  g_autoptr(GZlibDecompressor) z =
+    g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  return g_converter_input_stream_new (buffered, G_CONVERTER (z));
+}
+
+static const char *
+idx_type_name (guint8 type)
+{
+  switch (type)
+    {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0b: return "short";
+    case 0x0c: return "int";
+    case 0x0d: return "float";
+    case 0x0e: return "double";
+    default:   return "unknown";
+    }
+}
+
+/* Opens an IDX file of the given rank (3: images, 1: labels) and reads and
+ * checks its header. Nothing of the data is read or allocated. */
+static IdxFile *
+idx_open (const char  *path,
+          guint        rank,
+          GError     **error)
+{
+  g_autoptr(IdxFile) f = g_new0 (IdxFile, 1);
+  const char *what = rank == 3 ? "image" : "label";
+  guint32 expected = rank == 3 ? IDX_MAGIC_IMAGES : IDX_MAGIC_LABELS;
+  guint8 head[4 + 4 * 3];
+  gsize got = 0;
+
+  f->rank = rank;
+  f->display = g_filename_display_name (path);
+  f->stream = open_stream (path, f->display, &f->gzip, error);
+  if (f->stream == NULL)
+    return NULL;
+
+  if (!idx_read (f, head, 4, &got, error))
+    return NULL;
+  if (got == 0)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_EMPTY,
+                   "%s: the file is empty (expected an IDX %s file)",
+                   f->display, what);
+      return NULL;
+    }
+  if (got < 4)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                   "%s: not an IDX %s file (only %" G_GSIZE_FORMAT " bytes long)",
+                   f->display, what, got);
+      return NULL;
+    }
+
+  guint32 magic = read_be32 (head);
+  guint8 type = head[2];
+  if ((magic >> 16) == 0 && type != IDX_TYPE_UBYTE && head[3] == rank)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                   "%s: IDX data of type 0x%02x (%s) is not supported, only "
+                   "unsigned bytes (magic number 0x%08x, expected 0x%08x)",
+                   f->display, type, idx_type_name (type), magic, expected);
+      return NULL;
+    }
+  if (magic != expected)
+    {
+      if ((magic >> 16) == 0 && type == IDX_TYPE_UBYTE)
+        g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                     "%s: not an IDX %s file: it has %u dimension%s, not %u "
+                     "(magic number 0x%08x, expected 0x%08x)",
+                     f->display, what, head[3], head[3] == 1 ? "" : "s",
+                     rank, magic, expected);
+      else
+        g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                     "%s: not an IDX %s file (magic number 0x%08x, expected 0x%08x)",
+                     f->display, what, magic, expected);
+      return NULL;
+    }
+
+  if (!idx_read (f, head + 4, 4 * rank, &got, error))
+    return NULL;
+  if (got < 4 * rank)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                   "%s: truncated IDX header (%" G_GSIZE_FORMAT " of %u bytes)",
+                   f->display, 4 + got, 4 + 4 * rank);
+      return NULL;
+    }
+
+  f->n = read_be32 (head + 4);
+  if (f->n == 0)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_EMPTY,
+                   "%s: the file holds no %ss", f->display, what);
+      return NULL;
+    }
+
+  if (rank == 1)
+    {
+      f->rows = f->cols = 1;
+      f->n_bytes = f->n;
+      if (f->n_bytes > CS_DATASET_MAX_BYTES)
+        {
+          g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                       "%s: claims %u labels, more than Convscope loads "
+                       "(at most %" G_GUINT64_FORMAT ")",
+                       f->display, f->n, CS_DATASET_MAX_BYTES);
+          return NULL;
+        }
+      return g_steal_pointer (&f);
+    }
+
+  f->rows = read_be32 (head + 8);
+  f->cols = read_be32 (head + 12);
+
+  guint64 side = 0, total = 0;
+  gboolean ok = g_uint64_checked_mul (&side, f->rows, f->cols) &&
+                g_uint64_checked_mul (&total, side, f->n);
+  if (f->rows == 0 || f->cols == 0)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                   "%s: images of %u × %u pixels: a dimension is zero",
+                   f->display, f->rows, f->cols);
+      return NULL;
+    }
+  if (!ok)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                   "%s: claims %u images of %u × %u pixels, a size that "
+                   "overflows 64 bits", f->display, f->n, f->rows, f->cols);
+      return NULL;
+    }
+  if (f->rows > CS_DATASET_MAX_SIDE || f->cols > CS_DATASET_MAX_SIDE)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                   "%s: images of %u × %u pixels are too large "
+                   "(at most %u × %u)", f->display, f->rows, f->cols,
+                   CS_DATASET_MAX_SIDE, CS_DATASET_MAX_SIDE);
+      return NULL;
+    }
+  if (total > CS_DATASET_MAX_BYTES)
+    {
+      g_autofree char *size = g_format_size_full (total, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *limit = g_format_size_full (CS_DATASET_MAX_BYTES,
+                                                   G_FORMAT_SIZE_IEC_UNITS);
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                   "%s: claims %u images of %u × %u pixels (%s), more than "
+                   "Convscope loads (at most %s)", f->display, f->n,
+                   f->rows, f->cols, size, limit);
+      return NULL;
+    }
+  f->n_bytes = total;
+  return g_steal_pointer (&f);
+}
+
+/* Reads the f->n_bytes of data into buf and makes sure nothing follows. */
+static gboolean
+idx_read_data (IdxFile  *f,
+               guint8   *buf,
+               GError  **error)
+{
+  const char *what = f->rank == 3 ? "images" : "labels";
+  gsize got = 0;
+
+  if (!idx_read (f, buf, f->n_bytes, &got, error))
+    return FALSE;
+  if (got < f->n_bytes)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                   "%s: truncated: the header declares %u %s (%"
+                   G_GUINT64_FORMAT " bytes of data) but the file holds only %"
+                   G_GSIZE_FORMAT, f->display, f->n, what, f->n_bytes, got);
+      return FALSE;
+    }
+
+  guint8 extra;
+  if (!idx_read (f, &extra, 1, &got, error))
+    return FALSE;
+  if (got != 0)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                   "%s: unexpected data after the %u %s the header declares",
+                   f->display, f->n, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+CsDataset *
+cs_dataset_load_idx (const char  *images_path,
+                     const char  *labels_path,
+                     GError     **error)
+{
+  g_return_val_if_fail (images_path != NULL, NULL);
+  g_return_val_if_fail (labels_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_autoptr(IdxFile) im = idx_open (images_path, 3, error);
+  if (im == NULL)
+    return NULL;
+  g_autoptr(IdxFile) lb = idx_open (labels_path, 1, error);
+  if (lb == NULL)
+    return NULL;
+
+  if (im->n != lb->n)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_MISMATCH,
+                   "%s holds %u images but %s holds %u labels",
+                   im->display, im->n, lb->display, lb->n);
+      return NULL;
+    }
+
+  g_autoptr(CsDataset) ds = g_new0 (CsDataset, 1);
+  ds->n = im->n;
+  ds->rows = im->rows;
+  ds->cols = im->cols;
+  ds->images = g_try_malloc (im->n_bytes);
+  ds->labels = g_try_malloc (lb->n_bytes);
+  if (ds->images == NULL || ds->labels == NULL)
+    {
+      g_autofree char *size = g_format_size_full (im->n_bytes + lb->n_bytes,
+                                                  G_FORMAT_SIZE_IEC_UNITS);
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                   "%s: not enough memory for %u images and their labels (%s)",
+                   im->display, im->n, size);
+      return NULL;
+    }
+
+  if (!idx_read_data (im, ds->images, error) ||
+      !idx_read_data (lb, ds->labels, error))
+    return NULL;
+
+  guint8 max_label = 0;
+  for (guint32 i = 0; i < ds->n; i++)
+    max_label = MAX (max_label, ds->labels[i]);
+  ds->n_classes = (guint32) max_label + 1;
+
+  ds->name = g_path_get_basename (images_path);
+  return g_steal_pointer (&ds);
+}
+
+void
+cs_dataset_free (CsDataset *ds)
+{
+  if (ds == NULL)
+    return;
+  g_free (ds->images);
+  g_free (ds->labels);
+  g_free (ds->name);
+  g_free (ds);
+}
+
+/* ---------------------------------------------------------------------------
+ * Named datasets
+ */
+
+/* Sets the paths of a split's two files in dir; TRUE if both exist. */
+static gboolean
+split_files (const char  *dir,
+             const char  *split,
+             char       **images,
+             char       **labels)
+{
+  const char *prefix = g_str_equal (split, "train") ? "train" : "t10k";
+  g_autofree char *im = g_strdup_printf ("%s-images-idx3-ubyte.gz", prefix);
+  g_autofree char *lb = g_strdup_printf ("%s-labels-idx1-ubyte.gz", prefix);
+
+  *images = g_build_filename (dir, im, NULL);
+  *labels = g_build_filename (dir, lb, NULL);
+  return g_file_test (*images, G_FILE_TEST_IS_REGULAR) &&
+         g_file_test (*labels, G_FILE_TEST_IS_REGULAR);
+}
+
+/* The folder the bundled digits are read from, or NULL (error set). */
+static char *
+find_digits_dir (GError **error)
+{
+  const char *env = g_getenv ("CONVSCOPE_DATA_DIR");
+  g_autofree char *im = NULL, *lb = NULL;
+
+  if (env != NULL && *env != '\0')
+    {
+      /* asked for explicitly: no falling back elsewhere */
+      g_autofree char *dir = g_build_filename (env, "digits", NULL);
+      if (split_files (dir, "train", &im, &lb))
+        return g_steal_pointer (&dir);
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+                   "The bundled MNIST digits are not in %s "
+                   "(the folder CONVSCOPE_DATA_DIR names)", dir);
+      return NULL;
+    }
+
+  const char *dirs[] = {
+#ifdef CS_SOURCE_DATADIR
+    CS_SOURCE_DATADIR,
+#endif
+    CS_DATADIR,
+  };
+  g_autoptr(GString) tried = g_string_new (NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *dir = g_build_filename (dirs[i], "digits", NULL);
+      g_clear_pointer (&im, g_free);
+      g_clear_pointer (&lb, g_free);
+      if (split_files (dir, "train", &im, &lb))
+        return g_steal_pointer (&dir);
+      g_string_append_printf (tried, "%s%s", i > 0 ? ", " : "", dir);
+    }
+  g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+               "The bundled MNIST digits were not found (looked in %s); "
+               "is Convscope installed properly?", tried->str);
+  return NULL;
+}
+
+static const char *
+fashion_dir (void)
+{
+  const char *env = g_getenv ("CONVSCOPE_FASHION_DIR");
+  return env != NULL && *env != '\0' ? env : FASHION_DIR;
+}
+
+gboolean
+cs_dataset_fashion_available (void)
+{
+  g_autofree char *im = NULL, *lb = NULL, *tim = NULL, *tlb = NULL;
+
+  return split_files (fashion_dir (), "train", &im, &lb) &&
+         split_files (fashion_dir (), "test", &tim, &tlb);
+}
+
+CsDataset *
+cs_dataset_load_named (const char  *name,
+                       const char  *split,
+                       GError     **error)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (split != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_autofree char *dir = NULL;
+  const char *title;
+
+  if (!g_str_equal (split, "train") && !g_str_equal (split, "test"))
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+                   "Unknown split “%s” of dataset “%s” (use “train” or “test”)",
+                   split, name);
+      return NULL;
+    }
+
+  if (g_str_equal (name, "digits"))
+    {
+      title = "MNIST digits (bundled)";
+      dir = find_digits_dir (error);
+      if (dir == NULL)
+        return NULL;
+    }
+  else if (g_str_equal (name, "fashion"))
+    {
+      title = "Fashion-MNIST";
+      dir = g_strdup (fashion_dir ());
+    }
+  else
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+                   "Unknown dataset “%s” (use “digits” or “fashion”)", name);
+      return NULL;
+    }
+
+  g_autofree char *images = NULL, *labels = NULL;
+  if (!split_files (dir, split, &images, &labels))
+    {
+      const char *missing =
+        g_file_test (images, G_FILE_TEST_IS_REGULAR) ? labels : images;
+      if (g_str_equal (name, "fashion"))
+        g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+                     "Fashion-MNIST is not installed (there is no %s); "
+                     "install the Debian package %s: sudo apt install %s",
+                     missing, FASHION_PACKAGE, FASHION_PACKAGE);
+      else
+        g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+                     "The bundled MNIST digits are incomplete (there is no %s)",
+                     missing);
+      return NULL;
+    }
+
+  CsDataset *ds = cs_dataset_load_idx (images, labels, error);
+  if (ds == NULL)
+    return NULL;
+  g_free (ds->name);
+  ds->name = g_strdup_printf ("%s, %s", title, split);
+  return ds;
+}
+
+/* ---------------------------------------------------------------------------
+ * Batches
+ */
+
+void
+cs_dataset_fill_batch (const CsDataset *ds,
+                       const guint32   *indices,
+                       guint32          n,
+                       float           *x,
+                       gint32          *y)
+{
+  g_return_if_fail (ds != NULL);
+  g_return_if_fail (n == 0 || (indices != NULL && x != NULL && y != NULL));
+
+  gsize size = (gsize) ds->rows * ds->cols;
+
+  /* x: (n, 1, rows, cols), y: (n) */
+  for (guint32 b = 0; b < n; b++)
+    {
+      guint32 i = indices[b];
+      g_assert (i < ds->n);
+      const guint8 *src = ds->images + (gsize) i * size;
+      float *dst = x + (gsize) b * size;
+      for (gsize k = 0; k < size; k++)
+        dst[k] = (float) src[k] / 255.0f;  /* divide, as ToTensor does */
+      y[b] = ds->labels[i];
+    }
+}
+
+struct _CsBatcher
+{
+  const CsDataset *ds;  /* not owned */
+  guint32 batch_size;
+  guint32 *order;       /* (ds->n) this epoch's order */
+  guint32 pos;          /* next position in order */
+  guint32 epoch;        /* of the batch served last */
+  CsRng rng;
+};
+
+CsBatcher *
+cs_batcher_new (const CsDataset *ds,
+                guint32          batch_size,
+                guint64          seed)
+{
+  g_return_val_if_fail (ds != NULL, NULL);
+  g_return_val_if_fail (ds->n > 0, NULL);
+  g_return_val_if_fail (batch_size > 0, NULL);
+
+  CsBatcher *b = g_new0 (CsBatcher, 1);
+  b->ds = ds;
+  b->batch_size = batch_size;
+  b->order = g_new (guint32, ds->n);
+  for (guint32 i = 0; i < ds->n; i++)
+    b->order[i] = i;
+  cs_rng_init (&b->rng, seed);
+  cs_rng_shuffle_u32 (&b->rng, b->order, ds->n);
+  return b;
+}
+
+guint32
+cs_batcher_next (CsBatcher *b,
+                 float     *x,
+                 gint32    *y)
+{
+  g_return_val_if_fail (b != NULL, 0);
+
+  if (b->pos == b->ds->n)
+    {
+      cs_rng_shuffle_u32 (&b->rng, b->order, b->ds->n);
+      b->pos = 0;
+      b->epoch++;
+    }
+
+  guint32 size = MIN (b->batch_size, b->ds->n - b->pos);
+  cs_dataset_fill_batch (b->ds, b->order + b->pos, size, x, y);
+  b->pos += size;
+  return size;
+}
+
+guint32
+cs_batcher_epoch (const CsBatcher *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return b->epoch;
+}
+
+guint32
+cs_batcher_batches_per_epoch (const CsBatcher *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return (guint32) (((guint64) b->ds->n + b->batch_size - 1) / b->batch_size);
+}
+
+guint32
+cs_batcher_batch_size (const CsBatcher *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return b->batch_size;
+}
+
+void
+cs_batcher_free (CsBatcher *b)
+{
+  if (b == NULL)
+    return;
+  g_free (b->order);
+  g_free (b);
+}
