@@ -1,0 +1,168 @@
+/* test-backend.c — the CPU backend's fast paths against the plain loops
+ *
+ * GEMM through OpenBLAS and the contiguous im2col/col2im against the
+ * reference table, over shapes that hit every edge: transposes, odd sizes,
+ * strides, padding, dilation, rectangular kernels.
+ */
+#include "core/backend.h"
+#include "core/rng.h"
+
+#include <math.h>
+#include <string.h>
+
+static void
+fill_random (float *x, gsize n, CsRng *rng)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) (2.0 * cs_rng_uniform (rng) - 1.0);
+}
+
+static void
+assert_close (const float *a, const float *b, gsize n, double rtol, const char *what)
+{
+  double scale = 1e-6, diff = 0.0;
+  for (gsize i = 0; i < n; i++)
+    {
+      scale = MAX (scale, fabs ((double) b[i]));
+      diff = MAX (diff, fabs ((double) a[i] - b[i]));
+    }
+  if (!(diff <= rtol * scale))
+    g_test_fail_printf ("%s: largest difference %.3g at scale %.3g", what, diff, scale);
+}
+
+static void
+test_gemm (void)
+{
+  const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
+  const int sizes[][3] = { { 1, 1, 1 }, { 7, 5, 3 }, { 64, 256, 784 }, { 33, 17, 65 }, { 10, 128, 1 } };
+  CsRng rng;
+  cs_rng_init (&rng, 3);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int ta = 0; ta < 2; ta++)
+      for (int tb = 0; tb < 2; tb++)
+        {
+          int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+          int lda = ta ? M : K, ldb = tb ? K : N;
+          g_autofree float *A = g_new (float, (gsize) M * K);
+          g_autofree float *B = g_new (float, (gsize) K * N);
+          g_autofree float *C1 = g_new (float, (gsize) M * N);
+          g_autofree float *C2 = g_new (float, (gsize) M * N);
+          fill_random (A, (gsize) M * K, &rng);
+          fill_random (B, (gsize) K * N, &rng);
+          fill_random (C1, (gsize) M * N, &rng);
+          memcpy (C2, C1, sizeof (float) * M * N);
+          cpu->gemm (ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 0.25f, C1, N);
+          ref->gemm (ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 0.25f, C2, N);
+          g_autofree char *what = g_strdup_printf ("gemm %d×%d×%d %c%c", M, N, K,
+                                                   ta ? 'T' : 'N', tb ? 'T' : 'N');
+          assert_close (C1, C2, (gsize) M * N, 1e-5, what);
+        }
+}
+
+static void
+test_im2col_col2im (void)
+{
+  const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
+  /* C, H, W, kh, kw, sh, sw, ph, pw, dh, dw */
+  const int geoms[][11] = {
+    { 1, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1 },
+    { 3, 9, 9, 3, 3, 2, 2, 1, 1, 2, 2 },
+    { 2, 6, 9, 2, 3, 1, 2, 0, 1, 1, 1 },
+    { 4, 7, 7, 1, 1, 2, 2, 0, 0, 1, 1 },
+    { 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1 },
+    { 2, 4, 4, 3, 3, 3, 1, 2, 2, 1, 2 },
+    { 1, 3, 8, 5, 1, 1, 3, 2, 0, 1, 1 },
+  };
+  CsRng rng;
+  cs_rng_init (&rng, 4);
+
+  for (gsize k = 0; k < G_N_ELEMENTS (geoms); k++)
+    {
+      const int *v = geoms[k];
+      CsWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
+      g.OH = cs_window_out_size (g.H, g.kh, g.sh, g.ph, g.dh);
+      g.OW = cs_window_out_size (g.W, g.kw, g.sw, g.pw, g.dw);
+      g_assert_cmpint (g.OH, >, 0);
+      g_assert_cmpint (g.OW, >, 0);
+      gsize rows = (gsize) g.C * g.kh * g.kw, P = (gsize) g.OH * g.OW;
+      int ld = (int) P + 5;  /* a row stride wider than the row, as in a batch */
+      gsize img_n = (gsize) g.C * g.H * g.W;
+
+      g_autofree float *img = g_new (float, img_n);
+      g_autofree float *c1 = g_new0 (float, rows * ld);
+      g_autofree float *c2 = g_new0 (float, rows * ld);
+      fill_random (img, img_n, &rng);
+      cpu->im2col (c1, ld, img, &g);
+      ref->im2col (c2, ld, img, &g);
+      g_assert_cmpmem (c1, rows * ld * sizeof (float), c2, rows * ld * sizeof (float));
+
+      /* col2im accumulates the adjoint: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ */
+      g_autofree float *cols = g_new0 (float, rows * ld);
+      fill_random (cols, rows * ld, &rng);
+      g_autofree float *i1 = g_new (float, img_n);
+      g_autofree float *i2 = g_new (float, img_n);
+      fill_random (i1, img_n, &rng);
+      memcpy (i2, i1, img_n * sizeof (float));
+      cpu->col2im (i1, cols, ld, &g);
+      ref->col2im (i2, cols, ld, &g);
+      assert_close (i1, i2, img_n, 1e-6, "col2im");
+
+      g_autofree float *z = g_new0 (float, img_n);
+      cpu->col2im (z, cols, ld, &g);
+      double lhs = 0.0, rhs = 0.0;
+      for (gsize r = 0; r < rows; r++)
+        for (gsize p = 0; p < P; p++)
+          lhs += (double) c1[r * ld + p] * cols[r * ld + p];
+      for (gsize i = 0; i < img_n; i++)
+        rhs += (double) img[i] * z[i];
+      g_assert_cmpfloat_with_epsilon (lhs, rhs, 1e-4 * MAX (1.0, fabs (lhs)));
+    }
+}
+
+static void
+test_window_size (void)
+{
+  /* ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1 */
+  g_assert_cmpint (cs_window_out_size (5, 3, 1, 0, 1), ==, 3);
+  g_assert_cmpint (cs_window_out_size (3, 2, 2, 1, 1), ==, 2);   /* MaxPool2d(2, 2, padding=1) on 3×3 */
+  g_assert_cmpint (cs_window_out_size (28, 3, 1, 1, 1), ==, 28);
+  g_assert_cmpint (cs_window_out_size (9, 3, 2, 1, 2), ==, 4);
+  g_assert_cmpint (cs_window_out_size (2, 5, 1, 0, 1), ==, 0);   /* does not fit */
+}
+
+static void
+test_dropout_mask (void)
+{
+  /* The same seed gives the same mask; about p of it is zero; kept values are scaled. */
+  const CsBackend *be = cs_backend_cpu ();
+  const gsize n = 100000;
+  g_autofree float *x = g_new (float, n);
+  g_autofree float *y = g_new (float, n);
+  g_autofree float *m1 = g_new (float, n);
+  g_autofree float *m2 = g_new (float, n);
+  be->fill (x, 1.0f, n);
+  be->dropout_forward (y, m1, x, n, 0.3f, 42);
+  be->dropout_forward (y, m2, x, n, 0.3f, 42);
+  g_assert_cmpmem (m1, n * sizeof (float), m2, n * sizeof (float));
+  gsize zeros = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      zeros += m1[i] == 0.0f;
+      g_assert_true (m1[i] == 0.0f || fabsf (m1[i] - 1.0f / 0.7f) < 1e-6f);
+    }
+  g_assert_cmpfloat (fabs ((double) zeros / n - 0.3), <, 0.01);
+  be->dropout_forward (y, m2, x, n, 0.3f, 43);
+  g_assert_true (memcmp (m1, m2, n * sizeof (float)) != 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/core/backend/gemm", test_gemm);
+  g_test_add_func ("/core/backend/im2col-col2im", test_im2col_col2im);
+  g_test_add_func ("/core/backend/window-size", test_window_size);
+  g_test_add_func ("/core/backend/dropout-mask", test_dropout_mask);
+  return g_test_run ();
+}
