@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian 12 packages Convscope builds, runs and tests with.
+# Run as root, or as a user who may sudo.
+set -e
+
+packages="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
+          libopenblas-dev dataset-fashion-mnist"
+
+missing=
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing
