@@ -54,4 +54,29 @@ void   _cs_ref_adam_update (float *param, const float *grad, float *m, float *v,
 void   _cs_ref_rmsprop_update (float *param, const float *grad, float *square_avg,
                                float *buf, gsize n, const CsOptimParams *hp, gint64 step);
 
+/* The table entries whose plain loop is the only implementation so far. */
+#define CS_BACKEND_PLAIN_LOOPS \
+  .bias_add = _cs_ref_bias_add, \
+  .bias_grad = _cs_ref_bias_grad, \
+  .pool_forward = _cs_ref_pool_forward, \
+  .pool_backward = _cs_ref_pool_backward, \
+  .act_forward = _cs_ref_act_forward, \
+  .act_backward = _cs_ref_act_backward, \
+  .softmax_forward = _cs_ref_softmax_forward, \
+  .softmax_backward = _cs_ref_softmax_backward, \
+  .cross_entropy = _cs_ref_cross_entropy, \
+  .mse = _cs_ref_mse, \
+  .batchnorm_forward = _cs_ref_batchnorm_forward, \
+  .batchnorm_backward = _cs_ref_batchnorm_backward, \
+  .dropout_forward = _cs_ref_dropout_forward, \
+  .swap01 = _cs_ref_swap01, \
+  .mul = _cs_ref_mul, \
+  .add = _cs_ref_add, \
+  .axpy = _cs_ref_axpy, \
+  .fill = _cs_ref_fill, \
+  .copy = _cs_ref_copy, \
+  .sgd_update = _cs_ref_sgd_update, \
+  .adam_update = _cs_ref_adam_update, \
+  .rmsprop_update = _cs_ref_rmsprop_update
+
 G_END_DECLS
