@@ -16,14 +16,11 @@
  */
 #include "dataset.h"
 
+#include "paths.h"
 #include "rng.h"
 
 #include <gio/gio.h>
 #include <string.h>
-
-#ifndef CS_DATADIR
-#error "the build must define CS_DATADIR, the installed data folder"
-#endif
 
 #define IDX_TYPE_UBYTE   0x08
 #define IDX_MAGIC_IMAGES 0x00000803u
@@ -424,40 +421,17 @@ split_files (const char  *dir,
 static char *
 find_digits_dir (GError **error)
 {
-  const char *env = g_getenv ("CONVSCOPE_DATA_DIR");
+  g_autofree char *train = cs_find_data_file ("digits/train-images-idx3-ubyte.gz");
+  g_autofree char *dir = train ? g_path_get_dirname (train) : NULL;
   g_autofree char *im = NULL, *lb = NULL;
 
-  if (env != NULL && *env != '\0')
-    {
-      /* asked for explicitly: no falling back elsewhere */
-      g_autofree char *dir = g_build_filename (env, "digits", NULL);
-      if (split_files (dir, "train", &im, &lb))
-        return g_steal_pointer (&dir);
-      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
-                   "The bundled MNIST digits are not in %s "
-                   "(the folder CONVSCOPE_DATA_DIR names)", dir);
-      return NULL;
-    }
+  if (dir != NULL && split_files (dir, "train", &im, &lb))
+    return g_steal_pointer (&dir);
 
-  const char *dirs[] = {
-#ifdef CS_SOURCE_DATADIR
-    CS_SOURCE_DATADIR,
-#endif
-    CS_DATADIR,
-  };
-  g_autoptr(GString) tried = g_string_new (NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
-    {
-      g_autofree char *dir = g_build_filename (dirs[i], "digits", NULL);
-      g_clear_pointer (&im, g_free);
-      g_clear_pointer (&lb, g_free);
-      if (split_files (dir, "train", &im, &lb))
-        return g_steal_pointer (&dir);
-      g_string_append_printf (tried, "%s%s", i > 0 ? ", " : "", dir);
-    }
+  g_autofree char *looked = cs_data_dirs_describe ();
   g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
-               "The bundled MNIST digits were not found (looked in %s); "
-               "is Convscope installed properly?", tried->str);
+               "The bundled MNIST digits were not found in the digits folder of %s; "
+               "is Convscope installed properly?", looked);
   return NULL;
 }
 
