@@ -438,18 +438,21 @@ grad_check_tensor (GradCheck *gc, const char *what, float *v, const float *grad,
 
 /* The derivative along the gradient itself, for a whole tensor: moving
  * θ by ±ε·g/‖g‖ changes L by 2ε‖g‖ to first order. The signal is the
- * gradient's norm, not one element's, so float32 noise and the odd kink
- * matter far less than element by element: a wrong scale or sign of any
- * tensor's gradient shows. (A gradient wrong in direction it sees only in
- * part; the elements see that.) */
+ * gradient's norm, not one element's, so float32 noise matters far less
+ * than element by element: a wrong scale or sign of any tensor's gradient
+ * shows. (A gradient wrong in direction it sees only in part; the elements
+ * see that.) Where kinks hide, the side of θ free of them may stand in, as
+ * for the elements. */
 static void
-grad_check_direction (GradCheck *gc, const char *what, float *v, const float *grad, gsize n)
+grad_check_direction (GradCheck *gc, const char *what, float *v, const float *grad, gsize n,
+                      double L0)
 {
   g_autofree float *v0 = g_memdup2 (v, n * sizeof (float));
   g_autofree float *up = g_new (float, n);
   g_autofree float *down = g_new (float, n);
-  double norm = 0.0, predicted = 0.0;
-  /* Measured: below 1e-4 without kinks, 3% at worst with them. */
+  double norm = 0.0, pred_up = 0.0, pred_down = 0.0;
+  /* Measured over 40 seeds: below 1e-4 without kinks; with them up to 7%
+   * over both sides, under 3% from the better side. */
   double tol = gc->hidden_kinks ? 5e-2 : 1e-3;
 
   for (gsize i = 0; i < n; i++)
@@ -464,7 +467,8 @@ grad_check_direction (GradCheck *gc, const char *what, float *v, const float *gr
     {
       up[i] = (float) (v0[i] + gc->eps * grad[i] / norm);
       down[i] = (float) (v0[i] - gc->eps * grad[i] / norm);
-      predicted += (double) grad[i] * ((double) up[i] - down[i]);
+      pred_up += (double) grad[i] * ((double) up[i] - v0[i]);
+      pred_down += (double) grad[i] * ((double) v0[i] - down[i]);
     }
 
   memcpy (v, up, n * sizeof (float));
@@ -473,9 +477,18 @@ grad_check_direction (GradCheck *gc, const char *what, float *v, const float *gr
   double Lm = grad_check_loss (gc);
   memcpy (v, v0, n * sizeof (float));
 
-  double rel = fabs ((Lp - Lm) - predicted) / fabs (predicted);
+  double predicted = pred_up + pred_down;
+  double rel = fabs ((Lp - Lm) - predicted) / predicted;
   g_test_message ("%s: along the gradient, L changes by %.6g, predicted %.6g (%.2g relative)",
                   what, Lp - Lm, predicted, rel);
+  if (rel > tol && gc->hidden_kinks)
+    {
+      double rel_up = fabs ((Lp - L0) - pred_up) / pred_up;
+      double rel_down = fabs ((L0 - Lm) - pred_down) / pred_down;
+      rel = MIN (rel_up, rel_down);
+      g_test_message ("%s: one-sided along the gradient, %.2g and %.2g relative",
+                      what, rel_down, rel_up);
+    }
   if (rel > tol)
     g_test_fail_printf ("%s: along the gradient L changes by %.6g, the gradient predicts "
                         "%.6g", what, Lp - Lm, predicted);
@@ -509,7 +522,8 @@ grad_check_run (GradCheck *gc)
   CsTensor dx = cs_model_get_activation_grad (model, 0);
   grad_check_tensor (gc, "input", gc->x->data, dx.data, (gsize) cs_tensor_numel (gc->x),
                      L0, &total);
-  grad_check_direction (gc, "input", gc->x->data, dx.data, (gsize) cs_tensor_numel (gc->x));
+  grad_check_direction (gc, "input", gc->x->data, dx.data, (gsize) cs_tensor_numel (gc->x),
+                        L0);
 
   for (guint i = 0; i < cs_model_get_n_entries (model); i++)
     {
@@ -519,7 +533,7 @@ grad_check_run (GradCheck *gc)
       grad_check_tensor (gc, e->name, e->param->value->data, e->param->grad->data,
                          (gsize) cs_tensor_numel (e->param->value), L0, &total);
       grad_check_direction (gc, e->name, e->param->value->data, e->param->grad->data,
-                            (gsize) cs_tensor_numel (e->param->value));
+                            (gsize) cs_tensor_numel (e->param->value), L0);
     }
   cs_model_set_backend (model, be);
 
@@ -527,9 +541,14 @@ grad_check_run (GradCheck *gc)
                   "largest error %.2f of the tolerance", total.checked, total.one_sided,
                   total.undetermined, total.failed, total.worst_ratio);
   /* Where kinks hide, up to 5% may differ and 10% differ or stay
-   * undetermined: across 30 seeds the residual CNN reached 2.4% and 6.6%,
-   * the others less. (Without hidden kinks, grad_check_tensor has already
-   * failed the test on any difference.) */
+   * undetermined. Measured over 40 seeds: the residual block at most 1.4%
+   * and 3.4%, simple-cnn 1.9% and 2.6%, residual-cnn 3.4% and 8.7% in 39
+   * of them (in one, 7.9% and 9.5%: there L is rough even at the scale of
+   * 1e-4, its slope over successive steps of 3e-4 wandering from 0.039 to
+   * 0.063 around an analytical 0.064). A broken backward fails most of
+   * each tensor it touches (grad_check_tensor allows a quarter) and usually
+   * far more than 5% of the whole. (Without hidden kinks, grad_check_tensor
+   * has already failed the test on any difference.) */
   if (total.failed * 100 > 5 * total.checked
       || (total.failed + total.undetermined) * 100 > 10 * total.checked)
     g_test_fail_printf ("%u of %u gradients differ from central differences and %u are "
