@@ -38,7 +38,8 @@ void   _cs_ref_batchnorm_forward (float *out, float *save_mean, float *save_invs
 void   _cs_ref_batchnorm_backward (float *dinp, float *dgamma, float *dbeta,
                                    const float *dout, const float *inp,
                                    const float *save_mean, const float *save_invstd,
-                                   const float *gamma, int N, int C, int HW);
+                                   const float *gamma, int N, int C, int HW,
+                                   gboolean train);
 void   _cs_ref_dropout_forward (float *out, float *mask, const float *inp, gsize n,
                                 float p, guint64 seed);
 void   _cs_ref_swap01 (float *dst, const float *src, int A, int B, int P);

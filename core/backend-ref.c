@@ -329,8 +329,6 @@ _cs_ref_batchnorm_forward (float *out, float *save_mean, float *save_invstd,
                 s2 += d * d;
               }
           var = s2 / M;  /* biased, for normalising */
-          save_mean[c] = (float) mean;
-          save_invstd[c] = (float) (1.0 / sqrt (var + eps));
           double unbiased = M > 1 ? s2 / (M - 1) : var;
           running_mean[c] = (float) ((1.0 - momentum) * running_mean[c] + momentum * mean);
           running_var[c] = (float) ((1.0 - momentum) * running_var[c] + momentum * unbiased);
@@ -341,6 +339,8 @@ _cs_ref_batchnorm_forward (float *out, float *save_mean, float *save_invstd,
           var = running_var[c];
         }
       double invstd = 1.0 / sqrt (var + eps);
+      save_mean[c] = (float) mean;
+      save_invstd[c] = (float) invstd;
       for (int n = 0; n < N; n++)
         for (int k = 0; k < HW; k++)
           {
@@ -354,9 +354,11 @@ void
 _cs_ref_batchnorm_backward (float *dinp, float *dgamma, float *dbeta,
                             const float *dout, const float *inp,
                             const float *save_mean, const float *save_invstd,
-                            const float *gamma, int N, int C, int HW)
+                            const float *gamma, int N, int C, int HW,
+                            gboolean train)
 {
-  /* x̂ = (x − μ)·σ⁻¹;  dx = σ⁻¹/M · (M·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)),  dx̂ = dy·γ */
+  /* x̂ = (x − μ)·σ⁻¹;  dx = σ⁻¹/M · (M·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)),  dx̂ = dy·γ
+   * with the batch's μ and σ; with the running ones, constants, dx = σ⁻¹·dx̂ */
   gsize M = (gsize) N * HW;
   for (int c = 0; c < C; c++)
     {
@@ -378,7 +380,8 @@ _cs_ref_batchnorm_backward (float *dinp, float *dgamma, float *dbeta,
           {
             gsize i = ((gsize) n * C + c) * HW + k;
             double xhat = (inp[i] - save_mean[c]) * (double) save_invstd[c];
-            double dxhat_m = M * (double) dout[i] - sum_dy - xhat * sum_dy_xhat;
+            double dxhat_m = train ? M * (double) dout[i] - sum_dy - xhat * sum_dy_xhat
+                                   : M * (double) dout[i];
             dinp[i] = (float) (gamma[c] * save_invstd[c] * dxhat_m / M);
           }
     }

@@ -108,20 +108,23 @@ struct _CsBackend
   /* Mean squared error over n values; dpred = 2 (pred - target) / n. */
   double (*mse) (float *dpred, const float *pred, const float *target, gsize n);
 
-  /* BatchNorm2d over inp (N, C, HW). Training: batch statistics, saves the
-   * mean and 1/sqrt(var + eps) per channel, updates the running statistics
-   * with momentum (unbiased variance), as PyTorch does. */
+  /* BatchNorm2d over inp (N, C, HW). Training: batch statistics, updates
+   * the running statistics with momentum (unbiased variance), as PyTorch
+   * does. Evaluation: the running statistics. Either way saves the mean and
+   * 1/sqrt(var + eps) it used per channel, for the backward pass. */
   void (*batchnorm_forward) (float *out, float *save_mean, float *save_invstd,
                              float *running_mean, float *running_var,
                              const float *inp, const float *gamma, const float *beta,
                              int N, int C, int HW, float eps, float momentum,
                              gboolean train);
-  /* dinp assigns (may be NULL); dgamma and dbeta accumulate. Training-mode
-   * statistics. */
+  /* dinp assigns (may be NULL); dgamma and dbeta accumulate. train: the
+   * forward used the batch's statistics, which depend on the input;
+   * otherwise the running ones, constants. */
   void (*batchnorm_backward) (float *dinp, float *dgamma, float *dbeta,
                               const float *dout, const float *inp,
                               const float *save_mean, const float *save_invstd,
-                              const float *gamma, int N, int C, int HW);
+                              const float *gamma, int N, int C, int HW,
+                              gboolean train);
 
   /* Inverted dropout: mask[i] = 0 or 1 / (1 - p), drawn by a counter-based
    * hash of (seed, i) so that every device draws the same mask. */

@@ -9,36 +9,42 @@
  *
  * where the denominator is the difference of the two float32 values really
  * used (θ ± ε rounds). The input gradient and every parameter tensor are
- * checked: all elements of small tensors, a seeded sample of larger ones.
+ * checked: all elements of small tensors, a seeded sample of larger ones,
+ * and each tensor as a whole along its gradient (grad_check_direction).
  *
- * The forward pass is float32, so L carries rounding noise of about 1e-7
- * relative per output; with ε = 1e-3 that is a few 1e-5 to a few 1e-4 in a
- * numerical gradient. An element passes when
+ * Noise. The forward is float32: L carries rounding noise δL, which puts
+ * δL/ε into a numerical gradient. The analytical side runs on the backend
+ * under test (both, for the layers); the numerical side always runs on the
+ * reference backend, whose GEMM sums in double, so that δL is only the
+ * rounding of each activation to float32 — OpenBLAS's float sums over 784
+ * or 3136 terms make it ten times larger. The two forwards must agree.
  *
- *   |a - n| ≤ atol + rtol · max(|a|, |n|),  atol = 1e-3, rtol = 1e-2
+ * Tolerance. An element passes when |a − n| ≤ atol + rtol·max(|a|, |n|).
+ * For the layers, with gradients of order one: ε = 1e-3, atol = 1e-3,
+ * rtol = 1e-2; the largest error seen is a few hundredths of that. A wrong
+ * formula — a flipped sign, a missing term, an off-by-one window — misses
+ * by far more (breaking a backward on purpose fails every case that uses
+ * it). The full models take a mean cross-entropy, with gradients of 1e-3
+ * to 1e-1, and have their own ε and atol (model_cases).
  *
- * for gradients of order one (full models with a mean cross-entropy have
- * smaller gradients and use atol = 1e-4). A wrong formula — a flipped sign,
- * a missing term, an off-by-one window — misses by far more.
- *
- * ReLU and max-pool have kinks. Where the kink is at the model's input the
- * inputs stay more than 2ε away from it (|x| ≥ 0.05; distinct values spaced
- * 0.01 for max-pool), so every element must pass. Inside a residual block
- * or a full model the test cannot steer the values: there an element whose
- * central difference fails is measured again one-sided, and passes if the
- * side that does not straddle a kink agrees; such elements are counted and
- * must stay rare.
+ * Kinks. ReLU and max-pool are not differentiable everywhere. Where the
+ * kink is at the model's input the inputs stay more than 2ε away from it
+ * (|x| ≥ 0.05; distinct values spaced 0.01 for max-pool) and every element
+ * must pass. Inside a residual block or a full model the test cannot steer
+ * the values, and thousands of ReLU and max-pool decisions hang on some
+ * parameters (a BatchNorm bias moves every unit of its channel): there an
+ * element whose central difference fails is examined with L(θ ± 2ε) too
+ * (grad_check_kinked) and may pass on the side free of kinks; a few
+ * elements remain with kinks on both sides, and a small share of them may
+ * differ or stay undetermined (grad_check_run) — a wrong formula fails
+ * nearly everywhere.
  *
  * Ties are tested on their own: ReLU at 0 has gradient 0 and a max-pool
  * window of equal values sends everything to its first cell in row-major
- * order, as in PyTorch.
- *
- * Every layer case runs on both backends (the plain-loop reference and the
- * OpenBLAS CPU one); the full models also compare the two backends' outputs
- * and gradients directly.
+ * order, as in PyTorch. The full models also compare the two backends'
+ * outputs and gradients directly.
  */
 #include "core/backend.h"
-#include "core/error.h"
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/rng.h"
@@ -51,7 +57,6 @@
 #define RTOL        1e-2
 #define N_SAMPLE    64
 #define REF_CPU_TOL 1e-4
-#define DIRECTION_TOL 5e-2
 
 /* ---------------------------------------------------------------------------
  * Helpers
@@ -159,7 +164,8 @@ sample_indices (gsize n, guint k, CsRng *rng, guint *n_out)
   return idx;
 }
 
-/* BatchNorm's γ and β away from 1 and 0, so that the check sees them act. */
+/* BatchNorm's γ, β and running statistics away from 1 and 0, so that the
+ * check sees them act. */
 static void
 randomize_batchnorm (CsModel *model, CsRng *rng)
 {
@@ -167,9 +173,9 @@ randomize_batchnorm (CsModel *model, CsRng *rng)
     {
       const CsParam *p = cs_model_get_entry (model, i)->param;
       gsize n = p->value ? (gsize) cs_tensor_numel (p->value) : 0;
-      if (p->role == CS_PARAM_ONES)
+      if (p->role == CS_PARAM_ONES || p->role == CS_BUFFER_ONES)
         fill_uniform (p->value->data, n, 0.5, 1.5, rng);
-      else if (p->role == CS_PARAM_ZEROS)
+      else if (p->role == CS_PARAM_ZEROS || p->role == CS_BUFFER_ZEROS)
         fill_uniform (p->value->data, n, -0.5, 0.5, rng);
     }
 }
@@ -202,7 +208,6 @@ typedef struct
 typedef struct
 {
   guint checked, failed, one_sided, undetermined;
-  double worst_direction;
   double worst_diff, worst_ratio;
 } CheckStats;
 
@@ -381,7 +386,6 @@ grad_check_tensor (GradCheck *gc, const char *what, float *v, const float *grad,
       double ana = a[i];
       ElementResult r = ELEMENT_PASS;
 
-      if (g_getenv ("GC_RTOL")) gc->rtol = g_ascii_strtod (g_getenv ("GC_RTOL"), NULL); /* DEBUG */
       st.checked++;
       if (!grad_check_close (gc, ana, num))
         r = gc->hidden_kinks ? grad_check_kinked (gc, v, i, ana, L0, Lp, Lm, up, down, &num)
@@ -393,7 +397,7 @@ grad_check_tensor (GradCheck *gc, const char *what, float *v, const float *grad,
           break;
         case ELEMENT_PASS_AT_KINK:
           g_test_message ("  %s[%" G_GSIZE_FORMAT "]: analytical %.6g, numerical %.6g "
-                          "one-sided or at 2ε: a kink nearby", what, i, ana, num);
+                          "one-sided or at 2 eps: a kink nearby", what, i, ana, num);
           st.one_sided++;
           break;
         case ELEMENT_UNDETERMINED:
@@ -412,12 +416,13 @@ grad_check_tensor (GradCheck *gc, const char *what, float *v, const float *grad,
         }
       double diff = fabs (ana - num);
       st.worst_diff = MAX (st.worst_diff, diff);
-      st.worst_ratio = MAX (st.worst_ratio, diff / (gc->atol + gc->rtol * MAX (fabs (ana), fabs (num))));
+      st.worst_ratio = MAX (st.worst_ratio,
+                            diff / (gc->atol + gc->rtol * MAX (fabs (ana), fabs (num))));
     }
 
   g_test_message ("%s: %u of %" G_GSIZE_FORMAT " checked, largest |a - n| %.3g "
-                  "(%.2f of the tolerance)%s", what, st.checked, n, st.worst_diff,
-                  st.worst_ratio, st.one_sided ? ", some one-sided at kinks" : "");
+                  "(%.2f of the tolerance)", what, st.checked, n, st.worst_diff,
+                  st.worst_ratio);
   /* Without hidden kinks every element must agree. With them a few may
    * not (see grad_check_run), but a wrong formula fails most of a tensor. */
   if ((!gc->hidden_kinks && st.failed > 0) || st.failed * 4 > st.checked)
@@ -433,18 +438,22 @@ grad_check_tensor (GradCheck *gc, const char *what, float *v, const float *grad,
 
 /* The derivative along the gradient itself, for a whole tensor: moving
  * θ by ±ε·g/‖g‖ changes L by 2ε‖g‖ to first order. The signal is the
- * gradient's norm, not one element, so float32 noise and the odd kink
- * matter far less than element by element; it catches a wrong scale or
- * sign of any tensor's gradient to within a percent. (A wrong direction it
- * sees only in part; the elements above see that.) */
+ * gradient's norm, not one element's, so float32 noise matters far less
+ * than element by element: a wrong scale or sign of any tensor's gradient
+ * shows. (A gradient wrong in direction it sees only in part; the elements
+ * see that.) Where kinks hide, the side of θ free of them may stand in, as
+ * for the elements. */
 static void
 grad_check_direction (GradCheck *gc, const char *what, float *v, const float *grad, gsize n,
-                      CheckStats *total)
+                      double L0)
 {
   g_autofree float *v0 = g_memdup2 (v, n * sizeof (float));
   g_autofree float *up = g_new (float, n);
   g_autofree float *down = g_new (float, n);
-  double norm = 0.0, predicted = 0.0;
+  double norm = 0.0, pred_up = 0.0, pred_down = 0.0;
+  /* Measured over 40 seeds: below 1e-4 without kinks; with them up to 7%
+   * over both sides, under 3% from the better side. */
+  double tol = gc->hidden_kinks ? 5e-2 : 1e-3;
 
   for (gsize i = 0; i < n; i++)
     norm += (double) grad[i] * grad[i];
@@ -458,7 +467,8 @@ grad_check_direction (GradCheck *gc, const char *what, float *v, const float *gr
     {
       up[i] = (float) (v0[i] + gc->eps * grad[i] / norm);
       down[i] = (float) (v0[i] - gc->eps * grad[i] / norm);
-      predicted += (double) grad[i] * ((double) up[i] - down[i]);
+      pred_up += (double) grad[i] * ((double) up[i] - v0[i]);
+      pred_down += (double) grad[i] * ((double) v0[i] - down[i]);
     }
 
   memcpy (v, up, n * sizeof (float));
@@ -467,16 +477,26 @@ grad_check_direction (GradCheck *gc, const char *what, float *v, const float *gr
   double Lm = grad_check_loss (gc);
   memcpy (v, v0, n * sizeof (float));
 
-  double rel = fabs ((Lp - Lm) - predicted) / fabs (predicted);
-  g_test_message ("%s: along the gradient, ΔL %.6g, predicted %.6g (%.2g relative)",
+  double predicted = pred_up + pred_down;
+  double rel = fabs ((Lp - Lm) - predicted) / predicted;
+  g_test_message ("%s: along the gradient, L changes by %.6g, predicted %.6g (%.2g relative)",
                   what, Lp - Lm, predicted, rel);
-  if (g_getenv ("GC_DIR")) g_printerr ("DIR %s %.3g\n", what, rel); /* DEBUG */
-  total->worst_direction = MAX (total->worst_direction, rel);
+  if (rel > tol && gc->hidden_kinks)
+    {
+      double rel_up = fabs ((Lp - L0) - pred_up) / pred_up;
+      double rel_down = fabs ((L0 - Lm) - pred_down) / pred_down;
+      rel = MIN (rel_up, rel_down);
+      g_test_message ("%s: one-sided along the gradient, %.2g and %.2g relative",
+                      what, rel_down, rel_up);
+    }
+  if (rel > tol)
+    g_test_fail_printf ("%s: along the gradient L changes by %.6g, the gradient predicts "
+                        "%.6g", what, Lp - Lm, predicted);
 }
 
 /* The whole check: the analytical gradients on the model's backend, the
- * numerical ones on the reference backend, whose GEMM sums in double and
- * so gives a loss about ten times less noisy; the two forwards must agree. */
+ * numerical ones on the reference backend (see the top); the two forwards
+ * must agree. */
 static void
 grad_check_run (GradCheck *gc)
 {
@@ -503,7 +523,7 @@ grad_check_run (GradCheck *gc)
   grad_check_tensor (gc, "input", gc->x->data, dx.data, (gsize) cs_tensor_numel (gc->x),
                      L0, &total);
   grad_check_direction (gc, "input", gc->x->data, dx.data, (gsize) cs_tensor_numel (gc->x),
-                        &total);
+                        L0);
 
   for (guint i = 0; i < cs_model_get_n_entries (model); i++)
     {
@@ -513,24 +533,27 @@ grad_check_run (GradCheck *gc)
       grad_check_tensor (gc, e->name, e->param->value->data, e->param->grad->data,
                          (gsize) cs_tensor_numel (e->param->value), L0, &total);
       grad_check_direction (gc, e->name, e->param->value->data, e->param->grad->data,
-                            (gsize) cs_tensor_numel (e->param->value), &total);
+                            (gsize) cs_tensor_numel (e->param->value), L0);
     }
   cs_model_set_backend (model, be);
 
   g_test_message ("%u checked: %u agree at a kink, %u undetermined, %u differ; "
                   "largest error %.2f of the tolerance", total.checked, total.one_sided,
                   total.undetermined, total.failed, total.worst_ratio);
-  if (g_getenv ("GC_SUMMARY")) g_printerr ("SUMMARY %u checked, %u one-sided, %u undetermined, %u failed, worst %.2f\n", total.checked, total.one_sided, total.undetermined, total.failed, total.worst_ratio); /* DEBUG */
-  if (g_getenv ("GC_NOASSERT")) return; /* DEBUG */
-  /* Where kinks hide, thousands of ReLU and max-pool decisions hang on some
-   * parameters (a BatchNorm bias moves every unit of its channel): a few
-   * elements have kinks on both sides within 2ε, or between θ and the
-   * nearest trustworthy difference. Up to 5% may differ and 10% differ or
-   * stay undetermined; along the gradient every tensor must agree within
-   * 5%. A wrong formula fails nearly everywhere. */
-  g_assert_cmpuint (total.failed * 100, <=, 5 * total.checked);
-  g_assert_cmpuint ((total.failed + total.undetermined) * 100, <=, 10 * total.checked);
-  g_assert_cmpfloat (total.worst_direction, <=, DIRECTION_TOL);
+  /* Where kinks hide, up to 5% may differ and 10% differ or stay
+   * undetermined. Measured over 40 seeds: the residual block at most 1.4%
+   * and 3.4%, simple-cnn 1.9% and 2.6%, residual-cnn 3.4% and 8.7% in 39
+   * of them (in one, 7.9% and 9.5%: there L is rough even at the scale of
+   * 1e-4, its slope over successive steps of 3e-4 wandering from 0.039 to
+   * 0.063 around an analytical 0.064). A broken backward fails most of
+   * each tensor it touches (grad_check_tensor allows a quarter) and usually
+   * far more than 5% of the whole. (Without hidden kinks, grad_check_tensor
+   * has already failed the test on any difference.) */
+  if (total.failed * 100 > 5 * total.checked
+      || (total.failed + total.undetermined) * 100 > 10 * total.checked)
+    g_test_fail_printf ("%u of %u gradients differ from central differences and %u are "
+                        "undetermined: more than kinks explain", total.failed, total.checked,
+                        total.undetermined);
 }
 
 /* ---------------------------------------------------------------------------
@@ -621,6 +644,9 @@ static const LayerCase layer_cases[] = {
   { "batchnorm2d/train",
     "{" IMG (3, 4, 4) ", 'layers': [{'type': 'batchnorm2d', 'num_features': 3}]}",
     2, INPUT_NORMAL, TRUE, FALSE },
+  { "batchnorm2d/eval",
+    "{" IMG (3, 4, 4) ", 'layers': [{'type': 'batchnorm2d', 'num_features': 3}]}",
+    2, INPUT_NORMAL, FALSE, FALSE },
   { "dropout/train",
     "{" IMG (2, 4, 4) ", 'layers': [{'type': 'dropout', 'p': 0.3}]}",
     2, INPUT_NORMAL, TRUE, FALSE },
@@ -635,6 +661,10 @@ static const LayerCase layer_cases[] = {
     "{" IMG (4, 6, 6) ", 'layers': [{'type': 'residual', 'in_channels': 4,"
     " 'out_channels': 6, 'stride': 2}]}",
     2, INPUT_NORMAL, TRUE, TRUE },
+  { "residual/conv-shortcut-eval",
+    "{" IMG (4, 6, 6) ", 'layers': [{'type': 'residual', 'in_channels': 4,"
+    " 'out_channels': 6, 'stride': 2}]}",
+    2, INPUT_NORMAL, FALSE, TRUE },
 };
 
 static void
@@ -651,12 +681,11 @@ test_gradcheck_layer (gconstpointer data)
 
       g_test_message ("backend %s", backends[b]->name);
       cs_model_set_backend (model, backends[b]);
-      guint64 off = g_getenv ("GC_SEED") ? g_ascii_strtoull (g_getenv ("GC_SEED"), NULL, 10) : 0; /* DEBUG */
-      cs_model_init (model, 11 + off);
-      cs_rng_init (&rng, 23 + off);
+      cs_model_init (model, 11);
+      cs_rng_init (&rng, 23);
       randomize_batchnorm (model, &rng);
 
-      grad_check_init (&gc, model, lc->batch, lc->train, LOSS_DOT, 5 + off);
+      grad_check_init (&gc, model, lc->batch, lc->train, LOSS_DOT, 5);
       gc.hidden_kinks = lc->hidden_kinks;
       gsize n = (gsize) cs_tensor_numel (gc.x);
       switch (lc->input)
@@ -1065,17 +1094,14 @@ test_gradcheck_model (gconstpointer data)
   GradCheck gc;
   CsRng rng;
 
-  guint64 off = g_getenv ("GC_SEED") ? g_ascii_strtoull (g_getenv ("GC_SEED"), NULL, 10) : 0; /* DEBUG */
-  cs_model_init (model, 7 + off);
-  grad_check_init (&gc, model, mc->batch, mc->train, mc->loss, 13 + off);
+  cs_model_init (model, 7);
+  grad_check_init (&gc, model, mc->batch, mc->train, mc->loss, 13);
   gc.hidden_kinks = TRUE;
   gc.n_sample = mc->n_sample;
   gc.eps = mc->eps;
   gc.atol = mc->atol;
   gc.rtol = mc->rtol;
-  if (g_getenv ("GC_ATOL")) gc.atol = g_ascii_strtod (g_getenv ("GC_ATOL"), NULL); /* DEBUG */
-  if (g_getenv ("GC_EPS")) gc.eps = g_ascii_strtod (g_getenv ("GC_EPS"), NULL); /* DEBUG */
-  cs_rng_init (&rng, 29 + off);
+  cs_rng_init (&rng, 29);
   fill_images (gc.x->data, (gsize) cs_tensor_numel (gc.x), &rng);
 
   grad_check_run (&gc);
@@ -1098,16 +1124,57 @@ max_rel_diff (const float *a, const float *ref, gsize n, double *scale_out)
 }
 
 static void
-compare_tensors (const char *what, const float *cpu, const float *ref, gsize n)
+compare_tensors (const char *what, const float *a, const float *ref, gsize n, double tol)
 {
   double scale;
-  double rel = max_rel_diff (cpu, ref, n, &scale);
+  double rel = max_rel_diff (a, ref, n, &scale);
 
-  g_test_message ("%s: largest |cpu - ref| is %.3g of the largest value %.3g",
-                  what, rel, scale);
-  if (rel > REF_CPU_TOL)
-    g_test_fail_printf ("%s: the CPU backend differs from the reference by %.3g "
-                        "(relative to %.3g)", what, rel, scale);
+  g_test_message ("%s: largest difference %.3g of the largest value %.3g", what, rel, scale);
+  if (rel > tol)
+    g_test_fail_printf ("%s: differs by %.3g of the largest value %.3g", what, rel, scale);
+}
+
+/* Backward accumulates the parameter gradients and assigns the input
+ * gradient: two forward-backward passes over the same batch without
+ * zero_grad give twice the parameter gradients and the same input
+ * gradient. */
+static void
+test_gradcheck_accumulates (void)
+{
+  g_autoptr(CsModel) model = model_new_preset ("residual-cnn");
+  gsize P = cs_model_get_n_params (model);
+  GradCheck gc;
+  CsRng rng;
+
+  cs_model_init (model, 7);
+  grad_check_init (&gc, model, 2, TRUE, LOSS_CROSS_ENTROPY, 13);
+  cs_rng_init (&rng, 29);
+  fill_images (gc.x->data, (gsize) cs_tensor_numel (gc.x), &rng);
+
+  grad_check_backward (&gc);
+  CsTensor dx = cs_model_get_activation_grad (model, 0);
+  gsize n_in = (gsize) cs_tensor_numel (&dx);
+  g_autofree float *once = g_memdup2 (cs_model_get_grads (model), P * sizeof (float));
+  g_autofree float *dx_once = g_memdup2 (dx.data, n_in * sizeof (float));
+
+  grad_check_loss (&gc);
+  CsTensor dout = cs_model_get_output_grad (model);
+  memcpy (dout.data, gc.dlogits->data, (gsize) cs_tensor_numel (&dout) * sizeof (float));
+  cs_model_backward (model);
+
+  /* The second sum rounds differently (OpenBLAS adds inside its kernel):
+   * equal up to float32 rounding of the terms. */
+  g_autofree float *doubled = g_new (float, P);
+  for (gsize i = 0; i < P; i++)
+    doubled[i] = 2.0f * once[i];
+  compare_tensors ("grads after two passes", cs_model_get_grads (model), doubled, P, 1e-5);
+  dx = cs_model_get_activation_grad (model, 0);
+  compare_tensors ("input grad after two passes", dx.data, dx_once, n_in, 1e-5);
+
+  cs_model_zero_grad (model);
+  for (gsize i = 0; i < P; i++)
+    g_assert_cmpfloat (cs_model_get_grads (model)[i], ==, 0.0f);
+  grad_check_clear (&gc);
 }
 
 /* The same forward and backward on the reference loops and on OpenBLAS. */
@@ -1134,7 +1201,8 @@ test_gradcheck_ref_vs_cpu (gconstpointer data)
 
   CsTensor out_ref = cs_model_get_activation (ref, cs_model_get_n_layers (ref));
   CsTensor out_cpu = cs_model_get_activation (cpu, cs_model_get_n_layers (cpu));
-  compare_tensors ("output", out_cpu.data, out_ref.data, (gsize) cs_tensor_numel (&out_ref));
+  compare_tensors ("output", out_cpu.data, out_ref.data, (gsize) cs_tensor_numel (&out_ref),
+                   REF_CPU_TOL);
 
   for (guint i = 0; i < cs_model_get_n_entries (ref); i++)
     {
@@ -1150,15 +1218,17 @@ test_gradcheck_ref_vs_cpu (gconstpointer data)
       if (er->param->grad != NULL)
         {
           g_autofree char *what = g_strconcat ("grad ", er->name, NULL);
-          compare_tensors (what, ec->param->grad->data, er->param->grad->data, n);
+          compare_tensors (what, ec->param->grad->data, er->param->grad->data, n, REF_CPU_TOL);
         }
       else
-        compare_tensors (er->name, ec->param->value->data, er->param->value->data, n);
+        compare_tensors (er->name, ec->param->value->data, er->param->value->data, n,
+                         REF_CPU_TOL);
     }
 
   CsTensor dx_ref = cs_model_get_activation_grad (ref, 0);
   CsTensor dx_cpu = cs_model_get_activation_grad (cpu, 0);
-  compare_tensors ("grad input", dx_cpu.data, dx_ref.data, (gsize) cs_tensor_numel (&dx_ref));
+  compare_tensors ("grad input", dx_cpu.data, dx_ref.data, (gsize) cs_tensor_numel (&dx_ref),
+                   REF_CPU_TOL);
 
   for (int m = 0; m < 2; m++)
     grad_check_clear (&gc[m]);
@@ -1187,6 +1257,7 @@ main (int argc, char **argv)
       g_autofree char *path = g_strconcat ("/core/gradcheck/model/", model_cases[i].preset, NULL);
       g_test_add_data_func (path, &model_cases[i], test_gradcheck_model);
     }
+  g_test_add_func ("/core/gradcheck/model/accumulates", test_gradcheck_accumulates);
   for (gsize i = 0; i < G_N_ELEMENTS (model_cases); i++)
     {
       g_autofree char *path = g_strconcat ("/core/gradcheck/ref-vs-cpu/",

@@ -15,7 +15,8 @@ typedef struct
   CsTensor bias, dbias;      /* β (C) */
   CsTensor running_mean, running_var;
   gint64 num_batches_tracked;
-  float *save_mean, *save_invstd;  /* (C), from the last training forward */
+  gboolean last_train;             /* the last forward used batch statistics */
+  float *save_mean, *save_invstd;  /* (C), the statistics of the last forward */
 } CsBatchNorm2d;
 
 static gboolean
@@ -66,6 +67,7 @@ batchnorm2d_forward (CsLayer *layer, CsTensor *out, const CsTensor *inp, gboolea
                                 self->running_mean.data, self->running_var.data,
                                 inp->data, self->weight.data, self->bias.data,
                                 N, self->C, HW, self->eps, self->momentum, train);
+  self->last_train = train;
   if (train)
     self->num_batches_tracked++;
 }
@@ -80,7 +82,7 @@ batchnorm2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
 
   layer->be->batchnorm_backward (dinp ? dinp->data : NULL, self->dweight.data, self->dbias.data,
                                  dout->data, inp->data, self->save_mean, self->save_invstd,
-                                 self->weight.data, N, self->C, HW);
+                                 self->weight.data, N, self->C, HW, self->last_train);
 }
 
 static void
