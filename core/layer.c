@@ -102,7 +102,7 @@ cs_layer_new (JsonObject *desc, const CsShape *in_shape, guint index, GError **e
   if (type == NULL)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_INVALID_MODEL,
-                   "layer %u: no \"type\" (one of %s)", index, cs_layer_known_types ());
+                   "layer %u: no “type” (one of %s)", index, cs_layer_known_types ());
       return NULL;
     }
 

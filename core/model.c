@@ -200,6 +200,12 @@ cs_model_new_from_json (const char *json, gssize length, GError **error)
       JsonNode *n = json_object_get_member (o, "classes");
       gint64 classes = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64
                        ? json_node_get_int (n) : -1;
+      if (classes < 1)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_INVALID_MODEL,
+                       "“classes” must be a whole number of at least 1");
+          return NULL;
+        }
       if (shape.ndim != 1 || shape.d[0] != classes)
         {
           g_autofree char *out = cs_shape_to_string (&shape);

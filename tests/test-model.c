@@ -292,7 +292,7 @@ static const BadCase bad_cases[] = {
   { "layers/not-objects", "{" MNIST ", 'layers': ['flatten']}",
     { "layer 0", "JSON object", "“type”" } },
   { "layer/no-type", "{" MNIST ", 'layers': [{'in_features': 784}]}",
-    { "layer 0", "\"type\"", "linear" } },
+    { "layer 0", "no “type”", "linear" } },
   { "layer/unknown-type",
     "{" MNIST ", 'layers': [{'type': 'conv3d', 'in_channels': 1, 'out_channels': 8,"
     " 'kernel_size': 3}]}",
@@ -351,6 +351,10 @@ static const BadCase bad_cases[] = {
     "{" MNIST ", 'classes': 5, 'layers': [{'type': 'flatten'},"
     " {'type': 'linear', 'in_features': 784, 'out_features': 10}]}",
     { "“classes” says 5", "(10)" } },
+  { "classes/not-a-number",
+    "{" MNIST ", 'classes': '10', 'layers': [{'type': 'flatten'},"
+    " {'type': 'linear', 'in_features': 784, 'out_features': 10}]}",
+    { "“classes” must be a whole number" } },
   { "init/unknown",
     "{" MNIST ", 'init': 'glorot', 'layers': [{'type': 'flatten'}]}",
     { "“init”", "glorot", "xavier_uniform" } },
