@@ -27,11 +27,6 @@
 #define OUTLIER_SHARE 0.005
 #define UPDATE_SHARE 0.02
 
-typedef struct
-{
-  const char *name;
-} GoldenCase;
-
 static char *
 golden_path (const char *file)
 {
@@ -144,23 +139,54 @@ load_model (const char *checkpoint, int batch)
   return model;
 }
 
-static void
-test_forward_backward (gconstpointer data)
+/* One model's fixtures: its PyTorch checkpoint loaded, its golden file
+ * open, and the batch they were made with. */
+typedef struct
 {
-  const GoldenCase *c = data;
-  g_autofree char *ckpt_name = g_strdup_printf ("%s.safetensors", c->name);
-  g_autofree char *gold_name = g_strdup_printf ("%s.golden.safetensors", c->name);
-  g_autofree char *ckpt = golden_path (ckpt_name);
+  char *ckpt;
+  CsSafetensors *golden;
+  CsModel *model;
+  CsTensor *x;
+  gint32 *labels;
+  int batch;
+} Golden;
+
+static void
+golden_setup (Golden *g, gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *ckpt_name = g_strdup_printf ("%s.safetensors", name);
+  g_autofree char *gold_name = g_strdup_printf ("%s.golden.safetensors", name);
   g_autofree char *gold = golden_path (gold_name);
   g_autoptr(GError) error = NULL;
 
-  g_autoptr(CsSafetensors) golden = cs_safetensors_open (gold, &error);
+  g->ckpt = golden_path (ckpt_name);
+  g->golden = cs_safetensors_open (gold, &error);
   g_assert_no_error (error);
-  int batch = (int) meta_double (golden, "batch");
-  g_autoptr(CsModel) model = load_model (ckpt, batch);
-  g_autoptr(CsTensor) x = NULL;
-  g_autofree gint32 *labels = NULL;
-  load_batch (golden, model, &x, &labels);
+  g->batch = (int) meta_double (g->golden, "batch");
+  g->model = load_model (g->ckpt, g->batch);
+  load_batch (g->golden, g->model, &g->x, &g->labels);
+}
+
+static void
+golden_teardown (Golden *g, gconstpointer data)
+{
+  g_free (g->ckpt);
+  cs_safetensors_free (g->golden);
+  cs_model_free (g->model);
+  cs_tensor_free (g->x);
+  g_free (g->labels);
+}
+
+static void
+test_forward_backward (Golden *g, gconstpointer data)
+{
+  CsSafetensors *golden = g->golden;
+  CsModel *model = g->model;
+  CsTensor *x = g->x;
+  const gint32 *labels = g->labels;
+  const char *ckpt = g->ckpt;
+  g_autoptr(GError) error = NULL;
 
   /* Train-mode forward, loss, backward. */
   cs_model_set_input_grad (model, TRUE);
@@ -206,25 +232,19 @@ test_forward_backward (gconstpointer data)
 }
 
 static void
-test_optimizers (gconstpointer data)
+test_optimizers (Golden *g, gconstpointer data)
 {
-  const GoldenCase *c = data;
-  g_autofree char *ckpt_name = g_strdup_printf ("%s.safetensors", c->name);
-  g_autofree char *gold_name = g_strdup_printf ("%s.golden.safetensors", c->name);
-  g_autofree char *ckpt = golden_path (ckpt_name);
-  g_autofree char *gold = golden_path (gold_name);
+  CsSafetensors *golden = g->golden;
+  CsModel *model = g->model;
+  CsTensor *x = g->x;
+  const gint32 *labels = g->labels;
+  const char *ckpt = g->ckpt;
+  int batch = g->batch;
   g_autoptr(GError) error = NULL;
 
-  g_autoptr(CsSafetensors) golden = cs_safetensors_open (gold, &error);
-  g_assert_no_error (error);
   g_autoptr(CsSafetensors) initial = cs_safetensors_open (ckpt, &error);
   g_assert_no_error (error);
-  int batch = (int) meta_double (golden, "batch");
   int steps = (int) meta_double (golden, "optimizer_steps");
-  g_autoptr(CsModel) model = load_model (ckpt, batch);
-  g_autoptr(CsTensor) x = NULL;
-  g_autofree gint32 *labels = NULL;
-  load_batch (golden, model, &x, &labels);
   g_autofree float *probs = g_new (float, (gsize) batch * 10);
 
   for (CsOptimKind kind = CS_OPTIM_SGD; kind <= CS_OPTIM_RMSPROP; kind++)
@@ -437,15 +457,15 @@ test_layers (void)
 int
 main (int argc, char **argv)
 {
-  static const GoldenCase cases[] = { { "mlp" }, { "simple-cnn" }, { "residual-block" } };
+  static const char *const models[] = { "mlp", "simple-cnn", "residual-block" };
 
   g_test_init (&argc, &argv, NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (models); i++)
     {
-      g_autofree char *p1 = g_strdup_printf ("/core/golden/%s/forward-backward", cases[i].name);
-      g_autofree char *p2 = g_strdup_printf ("/core/golden/%s/optimizers", cases[i].name);
-      g_test_add_data_func (p1, &cases[i], test_forward_backward);
-      g_test_add_data_func (p2, &cases[i], test_optimizers);
+      g_autofree char *p1 = g_strdup_printf ("/core/golden/%s/forward-backward", models[i]);
+      g_autofree char *p2 = g_strdup_printf ("/core/golden/%s/optimizers", models[i]);
+      g_test_add (p1, Golden, models[i], golden_setup, test_forward_backward, golden_teardown);
+      g_test_add (p2, Golden, models[i], golden_setup, test_optimizers, golden_teardown);
     }
   g_test_add_func ("/core/golden/losses", test_losses);
   g_test_add_func ("/core/golden/layers", test_layers);
