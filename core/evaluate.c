@@ -14,7 +14,7 @@ cs_evaluate (CsModel *model, const CsDataset *ds, CsEvaluation *out, guint32 *co
   g_return_if_fail (cs_shape_numel (in) == (gint64) ds->rows * ds->cols);
   g_return_if_fail ((int) ds->n_classes <= C);
 
-  float *x = cs_alloc_floats ((gsize) B * cs_shape_numel (in));
+  g_autofree float *x = g_new (float, (gsize) B * cs_shape_numel (in));
   g_autofree gint32 *y = g_new (gint32, B);
   g_autofree gint32 *pred = g_new (gint32, B);
   g_autofree guint32 *idx = g_new (guint32, B);
@@ -44,7 +44,6 @@ cs_evaluate (CsModel *model, const CsDataset *ds, CsEvaluation *out, guint32 *co
         }
       out->n += n;
     }
-  cs_free (x);
   out->loss = out->n ? total / out->n : 0.0;
   out->accuracy = out->n ? (double) out->correct / out->n : 0.0;
 }
