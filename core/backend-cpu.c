@@ -1,15 +1,25 @@
-/* backend-cpu.c — the CPU backend: OpenBLAS GEMM and contiguous im2col
+/* backend-cpu.c — the CPU backend: OpenBLAS GEMM, contiguous im2col, and
+ * every operation worth it split over the thread pool of parallel.c
  *
  * The reference loops of backend-ref.c stay beside these; test-backend runs
- * both on the same data.
+ * both on the same data. The split of a job depends only on its size and
+ * the number of threads, so a run repeats bit for bit with the same number
+ * of threads; with another number, OpenBLAS's blocking of the smaller GEMMs
+ * differs and results agree to rounding.
  */
 #include "backend-private.h"
+#include "parallel.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
+/* Below these sizes a job is not worth waking the other threads for. */
+#define PAR_MIN_MACS   (1 << 17)  /* GEMM multiply-adds */
+#define PAR_MIN_ELEMS  (1 << 14)  /* element-wise values */
+
 static void
-cpu_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+gemm_serial (gboolean trans_a, gboolean trans_b, int M, int N, int K,
           float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc)
 {
@@ -33,7 +43,7 @@ valid_range (int W, int OW, int s, int off, int *lo, int *hi)
 }
 
 static void
-cpu_im2col (float *cols, int ld, const float *img, const CsWindow *g)
+im2col_one (float *cols, int ld, const float *img, const CsWindow *g)
 {
   for (int c = 0; c < g->C; c++)
     for (int i = 0; i < g->kh; i++)
@@ -65,7 +75,7 @@ cpu_im2col (float *cols, int ld, const float *img, const CsWindow *g)
 }
 
 static void
-cpu_col2im (float *img, const float *cols, int ld, const CsWindow *g)
+col2im_one (float *img, const float *cols, int ld, const CsWindow *g)
 {
   for (int c = 0; c < g->C; c++)
     for (int i = 0; i < g->kh; i++)
@@ -82,10 +92,574 @@ cpu_col2im (float *img, const float *cols, int ld, const CsWindow *g)
                 continue;
               const float *src = row + (gsize) oh * g->OW;
               float *dst = img + ((gsize) c * g->H + ih) * g->W + off_w;
-              for (int ow = lo; ow < hi; ow++)
-                dst[ow * g->sw] += src[ow];
+              if (g->sw == 1)
+                for (int ow = lo; ow < hi; ow++)
+                  dst[ow] += src[ow];
+              else
+                for (int ow = lo; ow < hi; ow++)
+                  dst[ow * g->sw] += src[ow];
             }
         }
+}
+
+
+static int
+n_threads (void)
+{
+  return cs_parallel_get_threads ();
+}
+
+/* GEMM: C is split into column blocks (or row blocks when it is taller than
+ * wide); each task is one OpenBLAS call on its block. */
+typedef struct
+{
+  gboolean trans_a, trans_b;
+  int M, N, K;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+  int lda, ldb, ldc;
+  gboolean split_rows;
+} GemmJob;
+
+static void
+gemm_task (int task, int n_tasks, gpointer data)
+{
+  const GemmJob *j = data;
+  gsize lo, hi;
+
+  if (j->split_rows)
+    {
+      cs_parallel_range (j->M, task, n_tasks, 8, &lo, &hi);
+      if (lo < hi)
+        gemm_serial (j->trans_a, j->trans_b, (int) (hi - lo), j->N, j->K, j->alpha,
+                     j->trans_a ? j->A + lo : j->A + lo * j->lda, j->lda, j->B, j->ldb,
+                     j->beta, j->C + lo * j->ldc, j->ldc);
+    }
+  else
+    {
+      cs_parallel_range (j->N, task, n_tasks, 16, &lo, &hi);
+      if (lo < hi)
+        gemm_serial (j->trans_a, j->trans_b, j->M, (int) (hi - lo), j->K, j->alpha,
+                     j->A, j->lda, j->trans_b ? j->B + lo * j->ldb : j->B + lo, j->ldb,
+                     j->beta, j->C + lo, j->ldc);
+    }
+}
+
+static void
+cpu_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+          float alpha, const float *A, int lda, const float *B, int ldb,
+          float beta, float *C, int ldc)
+{
+  int T = n_threads ();
+  if (T == 1 || (gint64) M * N * K < PAR_MIN_MACS)
+    {
+      gemm_serial (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+  GemmJob j = {
+    trans_a, trans_b, M, N, K, alpha, beta, A, B, C, lda, ldb, ldc,
+    .split_rows = M > N,
+  };
+  cs_parallel_run (T, gemm_task, &j);
+}
+
+/* Per-image work, split over the images of the batch. */
+typedef struct
+{
+  float *dst;
+  const float *src;
+  int N;
+  const CsWindow *g;
+} ImageJob;
+
+static void
+im2col_task (int task, int n_tasks, gpointer data)
+{
+  const ImageJob *j = data;
+  const CsWindow *g = j->g;
+  gsize P = (gsize) g->OH * g->OW, img = (gsize) g->C * g->H * g->W, lo, hi;
+  cs_parallel_range (j->N, task, n_tasks, 1, &lo, &hi);
+  for (gsize n = lo; n < hi; n++)
+    im2col_one (j->dst + n * P, (int) (j->N * P), j->src + n * img, g);
+}
+
+static void
+cpu_im2col (float *cols, const float *img, int N, const CsWindow *g)
+{
+  ImageJob j = { cols, img, N, g };
+  cs_parallel_run (MIN (N, n_threads ()), im2col_task, &j);
+}
+
+static void
+col2im_task (int task, int n_tasks, gpointer data)
+{
+  const ImageJob *j = data;
+  const CsWindow *g = j->g;
+  gsize P = (gsize) g->OH * g->OW, img = (gsize) g->C * g->H * g->W, lo, hi;
+  cs_parallel_range (j->N, task, n_tasks, 1, &lo, &hi);
+  for (gsize n = lo; n < hi; n++)
+    col2im_one (j->dst + n * img, j->src + n * P, (int) (j->N * P), g);
+}
+
+static void
+cpu_col2im (float *img, const float *cols, int N, const CsWindow *g)
+{
+  ImageJob j = { img, cols, N, g };
+  cs_parallel_run (MIN (N, n_threads ()), col2im_task, &j);
+}
+
+/* Pooling, split over planes. The 2×2, stride 2 max pool without padding
+ * (every CNN preset's) has its own loop: four candidates in row-major order,
+ * the first of equal values winning and a NaN winning outright, exactly as
+ * the reference decides. */
+typedef struct
+{
+  float *out;
+  gint32 *argmax;
+  const float *inp;
+  const float *dout;
+  const gint32 *argmax_in;
+  int planes;
+  const CsWindow *g;
+  CsPoolKind kind;
+} PoolJob;
+
+static gboolean
+is_plain_2x2 (const CsWindow *g, CsPoolKind kind)
+{
+  return kind == CS_POOL_MAX && g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2
+         && g->ph == 0 && g->pw == 0 && g->dh == 1 && g->dw == 1;
+}
+
+/* The NaN-aware choice of the reference, for the rare window holding one. */
+static inline void
+consider (float v, gint32 at, float *best, gint32 *best_at)
+{
+  if (isnan (*best))
+    return;
+  if (v > *best || isnan (v))
+    {
+      *best = v;
+      *best_at = at;
+    }
+}
+
+static void
+maxpool_2x2 (float *out, gint32 *argmax, const float *x, const CsWindow *g)
+{
+  int W = g->W;
+  for (int oh = 0; oh < g->OH; oh++)
+    {
+      const float *r0 = x + (gsize) (2 * oh) * W, *r1 = r0 + W;
+      float *o = out + (gsize) oh * g->OW;
+      gint32 *am = argmax + (gsize) oh * g->OW;
+      for (int ow = 0; ow < g->OW; ow++)
+        {
+          int w = 2 * ow, at0 = 2 * oh * W + w;
+          float a = r0[w], b = r0[w + 1], c = r1[w], d = r1[w + 1];
+          float best = a;
+          gint32 at = at0;
+          if (G_UNLIKELY (isnan (a + b + c + d)))  /* a NaN, or +inf with −inf */
+            {
+              consider (b, at0 + 1, &best, &at);
+              consider (c, at0 + W, &best, &at);
+              consider (d, at0 + W + 1, &best, &at);
+            }
+          else
+            {
+              /* selects, not branches: the winner of random data is not
+               * predictable */
+              at = b > best ? at0 + 1 : at;
+              best = b > best ? b : best;
+              at = c > best ? at0 + W : at;
+              best = c > best ? c : best;
+              at = d > best ? at0 + W + 1 : at;
+              best = d > best ? d : best;
+            }
+          o[ow] = best;
+          am[ow] = at;
+        }
+    }
+}
+
+/* The adjoint writes every input cell once (the windows do not overlap):
+ * the winner gets the gradient, the other three zero; the rows and columns
+ * past the last window (odd sizes) are zero.
+ *
+ * keep_if: v where keep, else +0.0, without a branch (exact for inf, NaN). */
+static inline float
+keep_if (float v, gboolean keep)
+{
+  union { float f; guint32 u; } x = { v };
+  x.u &= -(guint32) keep;
+  return x.f;
+}
+
+static void
+maxpool_2x2_backward (float *dx, const float *dy, const gint32 *argmax, const CsWindow *g)
+{
+  const int W = g->W, H = g->H, OH = g->OH, OW = g->OW;
+  for (int oh = 0; oh < OH; oh++)
+    {
+      float *restrict r0 = dx + (gsize) (2 * oh) * W, *restrict r1 = r0 + W;
+      const float *restrict y = dy + (gsize) oh * OW;
+      const gint32 *restrict am = argmax + (gsize) oh * OW;
+      for (int ow = 0; ow < OW; ow++)
+        {
+          int w = 2 * ow;
+          gint32 at = am[ow] - (2 * oh * W + w);  /* 0, 1, W or W + 1 */
+          float v = y[ow];
+          r0[w] = keep_if (v, at == 0);
+          r0[w + 1] = keep_if (v, at == 1);
+          r1[w] = keep_if (v, at == W);
+          r1[w + 1] = keep_if (v, at == W + 1);
+        }
+      for (int w = 2 * OW; w < W; w++)
+        r0[w] = r1[w] = 0.0f;
+    }
+  for (int h = 2 * OH; h < H; h++)
+    memset (dx + (gsize) h * W, 0, sizeof (float) * W);
+}
+
+static void
+pool_forward_task (int task, int n_tasks, gpointer data)
+{
+  const PoolJob *j = data;
+  const CsWindow *g = j->g;
+  gsize in_plane = (gsize) g->H * g->W, out_plane = (gsize) g->OH * g->OW, lo, hi;
+  cs_parallel_range (j->planes, task, n_tasks, 1, &lo, &hi);
+  if (lo == hi)
+    return;
+  if (is_plain_2x2 (g, j->kind))
+    for (gsize p = lo; p < hi; p++)
+      maxpool_2x2 (j->out + p * out_plane, j->argmax + p * out_plane, j->inp + p * in_plane, g);
+  else
+    _cs_ref_pool_forward (j->out + lo * out_plane,
+                          j->argmax ? j->argmax + lo * out_plane : NULL,
+                          j->inp + lo * in_plane, (int) (hi - lo), g, j->kind);
+}
+
+static void
+cpu_pool_forward (float *out, gint32 *argmax, const float *inp,
+                  int planes, const CsWindow *g, CsPoolKind kind)
+{
+  PoolJob j = { .out = out, .argmax = argmax, .inp = inp, .planes = planes, .g = g,
+                .kind = kind };
+  cs_parallel_run (MIN (planes, n_threads ()), pool_forward_task, &j);
+}
+
+static void
+pool_backward_task (int task, int n_tasks, gpointer data)
+{
+  const PoolJob *j = data;
+  const CsWindow *g = j->g;
+  gsize in_plane = (gsize) g->H * g->W, out_plane = (gsize) g->OH * g->OW, lo, hi;
+  cs_parallel_range (j->planes, task, n_tasks, 1, &lo, &hi);
+  if (lo < hi && is_plain_2x2 (g, j->kind))
+    for (gsize p = lo; p < hi; p++)
+      maxpool_2x2_backward (j->out + p * in_plane, j->dout + p * out_plane,
+                            j->argmax_in + p * out_plane, g);
+  else if (lo < hi)
+    _cs_ref_pool_backward (j->out + lo * in_plane, j->dout + lo * out_plane,
+                           j->argmax_in ? j->argmax_in + lo * out_plane : NULL,
+                           (int) (hi - lo), g, j->kind);
+}
+
+static void
+cpu_pool_backward (float *dinp, const float *dout, const gint32 *argmax,
+                   int planes, const CsWindow *g, CsPoolKind kind)
+{
+  PoolJob j = { .out = dinp, .dout = dout, .argmax_in = argmax, .planes = planes, .g = g,
+                .kind = kind };
+  cs_parallel_run (MIN (planes, n_threads ()), pool_backward_task, &j);
+}
+
+/* Element-wise work: the range is cut into one piece per thread and each
+ * piece runs the loop of the reference (or a specialised one) on its part. */
+typedef struct _ElemJob ElemJob;
+struct _ElemJob
+{
+  void (*run) (const ElemJob *j, gsize lo, gsize hi);
+  gsize n;
+  float *out, *s1, *s2;
+  const float *a, *b, *c;
+  float value;
+  CsActKind act;
+  const CsOptimParams *hp;
+  gint64 step;
+};
+
+static void
+elem_task (int task, int n_tasks, gpointer data)
+{
+  const ElemJob *j = data;
+  gsize lo, hi;
+  cs_parallel_range (j->n, task, n_tasks, 16, &lo, &hi);
+  if (lo < hi)
+    j->run (j, lo, hi);
+}
+
+static void
+elem_run (const ElemJob *j)
+{
+  if (j->n < PAR_MIN_ELEMS)
+    j->run (j, 0, j->n);
+  else
+    cs_parallel_run (n_threads (), elem_task, (gpointer) j);
+}
+
+static inline float *
+at (float *p, gsize i)
+{
+  return p ? p + i : NULL;
+}
+
+static void
+act_forward_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  if (j->act == CS_ACT_RELU)
+    for (gsize i = lo; i < hi; i++)
+      j->out[i] = j->a[i] > 0.0f ? j->a[i] : 0.0f;
+  else
+    _cs_ref_act_forward (j->out + lo, j->a + lo, hi - lo, j->act, j->value);
+}
+
+static void
+cpu_act_forward (float *out, const float *inp, gsize n, CsActKind kind, float slope)
+{
+  ElemJob j = { act_forward_run, n, .out = out, .a = inp, .act = kind, .value = slope };
+  elem_run (&j);
+}
+
+static void
+act_backward_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  /* a = dout, b = inp, c = out */
+  if (j->act == CS_ACT_RELU)
+    for (gsize i = lo; i < hi; i++)
+      j->out[i] = j->b[i] > 0.0f ? j->a[i] : 0.0f;
+  else
+    _cs_ref_act_backward (j->out + lo, j->a + lo, j->b ? j->b + lo : NULL,
+                          j->c ? j->c + lo : NULL, hi - lo, j->act, j->value);
+}
+
+static void
+cpu_act_backward (float *dinp, const float *dout, const float *inp,
+                  const float *out, gsize n, CsActKind kind, float slope)
+{
+  ElemJob j = { act_backward_run, n, .out = dinp, .a = dout, .b = inp, .c = out,
+                .act = kind, .value = slope };
+  elem_run (&j);
+}
+
+static void
+mul_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_mul (j->out + lo, j->a + lo, j->b + lo, hi - lo);
+}
+
+static void
+cpu_mul (float *out, const float *a, const float *b, gsize n)
+{
+  ElemJob j = { mul_run, n, .out = out, .a = a, .b = b };
+  elem_run (&j);
+}
+
+static void
+add_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_add (j->out + lo, j->a + lo, j->b + lo, hi - lo);
+}
+
+static void
+cpu_add (float *out, const float *a, const float *b, gsize n)
+{
+  ElemJob j = { add_run, n, .out = out, .a = a, .b = b };
+  elem_run (&j);
+}
+
+static void
+axpy_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_axpy (j->out + lo, j->value, j->a + lo, hi - lo);
+}
+
+static void
+cpu_axpy (float *y, float a, const float *x, gsize n)
+{
+  ElemJob j = { axpy_run, n, .out = y, .a = x, .value = a };
+  elem_run (&j);
+}
+
+static void
+fill_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  if (j->value == 0.0f && !signbit (j->value))
+    memset (j->out + lo, 0, sizeof (float) * (hi - lo));
+  else
+    _cs_ref_fill (j->out + lo, j->value, hi - lo);
+}
+
+static void
+cpu_fill (float *x, float value, gsize n)
+{
+  ElemJob j = { fill_run, n, .out = x, .value = value };
+  elem_run (&j);
+}
+
+static void
+copy_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_copy (j->out + lo, j->a + lo, hi - lo);
+}
+
+static void
+cpu_copy (float *dst, const float *src, gsize n)
+{
+  /* Overlapping ranges (memmove) would race when split. */
+  if (n >= PAR_MIN_ELEMS && (dst + n <= src || src + n <= dst))
+    {
+      ElemJob j = { copy_run, n, .out = dst, .a = src };
+      elem_run (&j);
+    }
+  else
+    _cs_ref_copy (dst, src, n);
+}
+
+static void
+sgd_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_sgd_update (j->out + lo, j->a + lo, at (j->s1, lo), hi - lo, j->hp, j->step);
+}
+
+static void
+cpu_sgd_update (float *param, const float *grad, float *buf, gsize n,
+                const CsOptimParams *hp, gint64 step)
+{
+  ElemJob j = { sgd_run, n, .out = param, .a = grad, .s1 = buf, .hp = hp, .step = step };
+  elem_run (&j);
+}
+
+static void
+adam_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_adam_update (j->out + lo, j->a + lo, j->s1 + lo, j->s2 + lo, hi - lo, j->hp,
+                       j->step);
+}
+
+static void
+cpu_adam_update (float *param, const float *grad, float *m, float *v,
+                 gsize n, const CsOptimParams *hp, gint64 step)
+{
+  ElemJob j = { adam_run, n, .out = param, .a = grad, .s1 = m, .s2 = v, .hp = hp,
+                .step = step };
+  elem_run (&j);
+}
+
+static void
+rmsprop_run (const ElemJob *j, gsize lo, gsize hi)
+{
+  _cs_ref_rmsprop_update (j->out + lo, j->a + lo, j->s1 + lo, at (j->s2, lo), hi - lo,
+                          j->hp, j->step);
+}
+
+static void
+cpu_rmsprop_update (float *param, const float *grad, float *square_avg,
+                    float *buf, gsize n, const CsOptimParams *hp, gint64 step)
+{
+  ElemJob j = { rmsprop_run, n, .out = param, .a = grad, .s1 = square_avg, .s2 = buf,
+                .hp = hp, .step = step };
+  elem_run (&j);
+}
+
+/* Per-(image, channel) planes: bias, and the (N, C) ↔ (C, N) swap. */
+typedef struct
+{
+  float *out;
+  const float *inp;
+  const float *bias;
+  int A, B, P;
+} PlaneJob;
+
+static void
+bias_add_task (int task, int n_tasks, gpointer data)
+{
+  const PlaneJob *j = data;
+  gsize lo, hi;
+  cs_parallel_range (j->A, task, n_tasks, 1, &lo, &hi);
+  for (gsize n = lo; n < hi; n++)
+    for (int c = 0; c < j->B; c++)
+      {
+        float *row = j->out + (n * j->B + c) * j->P, b = j->bias[c];
+        for (int k = 0; k < j->P; k++)
+          row[k] += b;
+      }
+}
+
+static void
+cpu_bias_add (float *out, const float *bias, int N, int C, int HW)
+{
+  PlaneJob j = { out, NULL, bias, N, C, HW };
+  if ((gsize) N * C * HW < PAR_MIN_ELEMS)
+    bias_add_task (0, 1, &j);
+  else
+    cs_parallel_run (MIN (N, n_threads ()), bias_add_task, &j);
+}
+
+static void
+bias_grad_task (int task, int n_tasks, gpointer data)
+{
+  const PlaneJob *j = data;  /* A = N, B = C; out = dbias, inp = dout */
+  gsize lo, hi;
+  cs_parallel_range (j->B, task, n_tasks, 1, &lo, &hi);
+  for (gsize c = lo; c < hi; c++)
+    {
+      /* Each plane summed in float (vectorised), the planes in double, as
+       * the reference's double sum would give to within float rounding. */
+      double acc = 0.0;
+      for (int n = 0; n < j->A; n++)
+        {
+          const float *row = j->inp + ((gsize) n * j->B + c) * j->P;
+          float s = 0.0f;
+          for (int k = 0; k < j->P; k++)
+            s += row[k];
+          acc += s;
+        }
+      j->out[c] += (float) acc;
+    }
+}
+
+static void
+cpu_bias_grad (float *dbias, const float *dout, int N, int C, int HW)
+{
+  PlaneJob j = { dbias, dout, NULL, N, C, HW };
+  if ((gsize) N * C * HW < PAR_MIN_ELEMS)
+    bias_grad_task (0, 1, &j);
+  else
+    cs_parallel_run (MIN (C, n_threads ()), bias_grad_task, &j);
+}
+
+static void
+swap01_task (int task, int n_tasks, gpointer data)
+{
+  const PlaneJob *j = data;
+  gsize lo, hi;
+  cs_parallel_range (j->A, task, n_tasks, 1, &lo, &hi);
+  for (gsize a = lo; a < hi; a++)
+    for (int b = 0; b < j->B; b++)
+      memcpy (j->out + ((gsize) b * j->A + a) * j->P, j->inp + (a * j->B + b) * j->P,
+              sizeof (float) * j->P);
+}
+
+static void
+cpu_swap01 (float *dst, const float *src, int A, int B, int P)
+{
+  PlaneJob j = { dst, src, NULL, A, B, P };
+  if ((gsize) A * B * P < PAR_MIN_ELEMS)
+    swap01_task (0, 1, &j);
+  else
+    cs_parallel_run (MIN (A, n_threads ()), swap01_task, &j);
 }
 
 static const CsBackend cpu_backend = {
@@ -94,7 +668,28 @@ static const CsBackend cpu_backend = {
   .gemm = cpu_gemm,
   .im2col = cpu_im2col,
   .col2im = cpu_col2im,
-  CS_BACKEND_PLAIN_LOOPS,
+  .bias_add = cpu_bias_add,
+  .bias_grad = cpu_bias_grad,
+  .pool_forward = cpu_pool_forward,
+  .pool_backward = cpu_pool_backward,
+  .act_forward = cpu_act_forward,
+  .act_backward = cpu_act_backward,
+  .softmax_forward = _cs_ref_softmax_forward,
+  .softmax_backward = _cs_ref_softmax_backward,
+  .cross_entropy = _cs_ref_cross_entropy,
+  .mse = _cs_ref_mse,
+  .batchnorm_forward = _cs_ref_batchnorm_forward,
+  .batchnorm_backward = _cs_ref_batchnorm_backward,
+  .dropout_forward = _cs_ref_dropout_forward,
+  .swap01 = cpu_swap01,
+  .mul = cpu_mul,
+  .add = cpu_add,
+  .axpy = cpu_axpy,
+  .fill = cpu_fill,
+  .copy = cpu_copy,
+  .sgd_update = cpu_sgd_update,
+  .adam_update = cpu_adam_update,
+  .rmsprop_update = cpu_rmsprop_update,
 };
 
 const CsBackend *
@@ -106,14 +701,13 @@ cs_backend_cpu (void)
 void
 cs_backend_cpu_set_threads (int n)
 {
-  if (n > 0)
-    openblas_set_num_threads (n);
+  cs_parallel_set_threads (MAX (n, 0));
 }
 
 int
 cs_backend_cpu_get_threads (void)
 {
-  return openblas_get_num_threads ();
+  return cs_parallel_get_threads ();
 }
 
 const char *

@@ -3,7 +3,8 @@
  * The reference table is made of these. The CPU table uses them too where a
  * plain loop the compiler vectorises is already the fast path (element-wise
  * work, optimizer updates); it replaces them where it has a faster way
- * (GEMM through OpenBLAS, im2col/col2im with contiguous copies).
+ * (GEMM through OpenBLAS, im2col/col2im with contiguous copies, work split
+ * over threads).
  */
 #pragma once
 
@@ -14,8 +15,8 @@ G_BEGIN_DECLS
 void   _cs_ref_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                      float alpha, const float *A, int lda, const float *B, int ldb,
                      float beta, float *C, int ldc);
-void   _cs_ref_im2col (float *cols, int ld, const float *img, const CsWindow *g);
-void   _cs_ref_col2im (float *img, const float *cols, int ld, const CsWindow *g);
+void   _cs_ref_im2col (float *cols, const float *img, int N, const CsWindow *g);
+void   _cs_ref_col2im (float *img, const float *cols, int N, const CsWindow *g);
 void   _cs_ref_bias_add (float *out, const float *bias, int N, int C, int HW);
 void   _cs_ref_bias_grad (float *dbias, const float *dout, int N, int C, int HW);
 void   _cs_ref_pool_forward (float *out, gint32 *argmax, const float *inp,

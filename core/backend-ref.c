@@ -49,46 +49,50 @@ _cs_ref_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
 }
 
 void
-_cs_ref_im2col (float *cols, int ld, const float *img, const CsWindow *g)
+_cs_ref_im2col (float *cols, const float *img, int N, const CsWindow *g)
 {
-  /* row (c, i, j) of cols, column (oh, ow):
-   *   img[c, oh·sh − ph + i·dh, ow·sw − pw + j·dw], or 0 in the padding */
-  for (int c = 0; c < g->C; c++)
-    for (int i = 0; i < g->kh; i++)
-      for (int j = 0; j < g->kw; j++)
-        {
-          int row = (c * g->kh + i) * g->kw + j;
-          for (int oh = 0; oh < g->OH; oh++)
-            for (int ow = 0; ow < g->OW; ow++)
-              {
-                int ih = oh * g->sh - g->ph + i * g->dh;
-                int iw = ow * g->sw - g->pw + j * g->dw;
-                float v = 0.0f;
-                if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
-                  v = img[((gsize) c * g->H + ih) * g->W + iw];
-                cols[(gsize) row * ld + oh * g->OW + ow] = v;
-              }
-        }
+  /* row (c, i, j) of cols, column (n, oh, ow):
+   *   img[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw], or 0 in the padding */
+  gsize P = (gsize) g->OH * g->OW, ld = (gsize) N * P;
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < g->C; c++)
+      for (int i = 0; i < g->kh; i++)
+        for (int j = 0; j < g->kw; j++)
+          {
+            int row = (c * g->kh + i) * g->kw + j;
+            for (int oh = 0; oh < g->OH; oh++)
+              for (int ow = 0; ow < g->OW; ow++)
+                {
+                  int ih = oh * g->sh - g->ph + i * g->dh;
+                  int iw = ow * g->sw - g->pw + j * g->dw;
+                  float v = 0.0f;
+                  if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
+                    v = img[(((gsize) n * g->C + c) * g->H + ih) * g->W + iw];
+                  cols[row * ld + n * P + oh * g->OW + ow] = v;
+                }
+          }
 }
 
 void
-_cs_ref_col2im (float *img, const float *cols, int ld, const CsWindow *g)
+_cs_ref_col2im (float *img, const float *cols, int N, const CsWindow *g)
 {
-  for (int c = 0; c < g->C; c++)
-    for (int i = 0; i < g->kh; i++)
-      for (int j = 0; j < g->kw; j++)
-        {
-          int row = (c * g->kh + i) * g->kw + j;
-          for (int oh = 0; oh < g->OH; oh++)
-            for (int ow = 0; ow < g->OW; ow++)
-              {
-                int ih = oh * g->sh - g->ph + i * g->dh;
-                int iw = ow * g->sw - g->pw + j * g->dw;
-                if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
-                  img[((gsize) c * g->H + ih) * g->W + iw] +=
-                    cols[(gsize) row * ld + oh * g->OW + ow];
-              }
-        }
+  gsize P = (gsize) g->OH * g->OW, ld = (gsize) N * P;
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < g->C; c++)
+      for (int i = 0; i < g->kh; i++)
+        for (int j = 0; j < g->kw; j++)
+          {
+            int row = (c * g->kh + i) * g->kw + j;
+            for (int oh = 0; oh < g->OH; oh++)
+              for (int ow = 0; ow < g->OW; ow++)
+                {
+                  int ih = oh * g->sh - g->ph + i * g->dh;
+                  int iw = ow * g->sw - g->pw + j * g->dw;
+                  if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
+                    img[(((gsize) n * g->C + c) * g->H + ih) * g->W + iw] +=
+                      cols[row * ld + n * P + oh * g->OW + ow];
+                }
+          }
 }
 
 void

@@ -69,10 +69,11 @@ struct _CsBackend
                 float alpha, const float *A, int lda, const float *B, int ldb,
                 float beta, float *C, int ldc);
 
-  /* cols: (C·kh·kw, OH·OW) with row stride ld, img: (C, H, W). */
-  void (*im2col) (float *cols, int ld, const float *img, const CsWindow *g);
-  /* img (C, H, W) accumulates the columns back (the adjoint of im2col). */
-  void (*col2im) (float *img, const float *cols, int ld, const CsWindow *g);
+  /* cols (C·kh·kw, N·OH·OW) from img (N, C, H, W): image n's columns are
+   * columns n·OH·OW … (n+1)·OH·OW − 1, so one GEMM covers the batch. */
+  void (*im2col) (float *cols, const float *img, int N, const CsWindow *g);
+  /* img (N, C, H, W) accumulates the columns back (the adjoint of im2col). */
+  void (*col2im) (float *img, const float *cols, int N, const CsWindow *g);
 
   /* out (N, C, HW) += bias (C) */
   void (*bias_add) (float *out, const float *bias, int N, int C, int HW);
@@ -155,7 +156,8 @@ struct _CsBackend
 const CsBackend *cs_backend_cpu (void);
 const CsBackend *cs_backend_ref (void);
 
-/* Threads used by the CPU backend (OpenBLAS). 0 means OpenBLAS's default. */
+/* Threads of the CPU backend's pool (core/parallel.h); OpenBLAS itself runs
+ * on one. 0 means one per processor. */
 void             cs_backend_cpu_set_threads (int n);
 int              cs_backend_cpu_get_threads (void);
 /* The OpenBLAS core in use (e.g. "Haswell"), for benchmarks and bug reports. */

@@ -5,6 +5,7 @@
  * strides, padding, dilation, rectangular kernels.
  */
 #include "core/backend.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 
 #include <math.h>
@@ -78,46 +79,149 @@ test_im2col_col2im (void)
   cs_rng_init (&rng, 4);
 
   for (gsize k = 0; k < G_N_ELEMENTS (geoms); k++)
+    for (int N = 1; N <= 5; N += 4)  /* one image, and a batch split over threads */
+      {
+        const int *v = geoms[k];
+        CsWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
+        g.OH = cs_window_out_size (g.H, g.kh, g.sh, g.ph, g.dh);
+        g.OW = cs_window_out_size (g.W, g.kw, g.sw, g.pw, g.dw);
+        g_assert_cmpint (g.OH, >, 0);
+        g_assert_cmpint (g.OW, >, 0);
+        gsize rows = (gsize) g.C * g.kh * g.kw, ld = (gsize) N * g.OH * g.OW;
+        gsize img_n = (gsize) N * g.C * g.H * g.W;
+
+        g_autofree float *img = g_new (float, img_n);
+        g_autofree float *c1 = g_new0 (float, rows * ld);
+        g_autofree float *c2 = g_new0 (float, rows * ld);
+        fill_random (img, img_n, &rng);
+        cpu->im2col (c1, img, N, &g);
+        ref->im2col (c2, img, N, &g);
+        g_assert_cmpmem (c1, rows * ld * sizeof (float), c2, rows * ld * sizeof (float));
+
+        /* col2im accumulates the adjoint: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ */
+        g_autofree float *cols = g_new0 (float, rows * ld);
+        fill_random (cols, rows * ld, &rng);
+        g_autofree float *i1 = g_new (float, img_n);
+        g_autofree float *i2 = g_new (float, img_n);
+        fill_random (i1, img_n, &rng);
+        memcpy (i2, i1, img_n * sizeof (float));
+        cpu->col2im (i1, cols, N, &g);
+        ref->col2im (i2, cols, N, &g);
+        assert_close (i1, i2, img_n, 1e-6, "col2im");
+
+        g_autofree float *z = g_new0 (float, img_n);
+        cpu->col2im (z, cols, N, &g);
+        double lhs = 0.0, rhs = 0.0;
+        for (gsize i = 0; i < rows * ld; i++)
+          lhs += (double) c1[i] * cols[i];
+        for (gsize i = 0; i < img_n; i++)
+          rhs += (double) img[i] * z[i];
+        g_assert_cmpfloat_with_epsilon (lhs, rhs, 1e-4 * MAX (1.0, fabs (lhs)));
+      }
+}
+
+/* The 2×2 max pool has its own loop: it must pick the same winners as the
+ * reference, ties to the first cell in row-major order, a NaN outright. */
+static void
+test_maxpool_fast_path (void)
+{
+  const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
+  CsRng rng;
+  cs_rng_init (&rng, 5);
+  const int sizes[][2] = { { 28, 28 }, { 7, 9 }, { 2, 2 }, { 5, 4 } };
+
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
-      const int *v = geoms[k];
-      CsWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
-      g.OH = cs_window_out_size (g.H, g.kh, g.sh, g.ph, g.dh);
-      g.OW = cs_window_out_size (g.W, g.kw, g.sw, g.pw, g.dw);
-      g_assert_cmpint (g.OH, >, 0);
-      g_assert_cmpint (g.OW, >, 0);
-      gsize rows = (gsize) g.C * g.kh * g.kw, P = (gsize) g.OH * g.OW;
-      int ld = (int) P + 5;  /* a row stride wider than the row, as in a batch */
-      gsize img_n = (gsize) g.C * g.H * g.W;
+      CsWindow g = { 1, sizes[s][0], sizes[s][1], 2, 2, 2, 2, 0, 0, 1, 1, 0, 0 };
+      g.OH = cs_window_out_size (g.H, 2, 2, 0, 1);
+      g.OW = cs_window_out_size (g.W, 2, 2, 0, 1);
+      const int planes = 70;
+      gsize in_n = (gsize) planes * g.H * g.W, out_n = (gsize) planes * g.OH * g.OW;
+      g_autofree float *x = g_new (float, in_n);
+      for (gsize i = 0; i < in_n; i++)  /* few distinct values: many ties */
+        x[i] = (float) cs_rng_below (&rng, 4) - 1.0f;
+      x[3] = NAN;
+      x[in_n - 1] = NAN;
+      x[g.W] = -INFINITY;
+      g_autofree float *o1 = g_new (float, out_n), *o2 = g_new (float, out_n);
+      g_autofree gint32 *a1 = g_new (gint32, out_n), *a2 = g_new (gint32, out_n);
+      cpu->pool_forward (o1, a1, x, planes, &g, CS_POOL_MAX);
+      ref->pool_forward (o2, a2, x, planes, &g, CS_POOL_MAX);
+      g_assert_cmpmem (a1, out_n * sizeof (gint32), a2, out_n * sizeof (gint32));
+      for (gsize i = 0; i < out_n; i++)
+        g_assert_true (o1[i] == o2[i] || (isnan (o1[i]) && isnan (o2[i])));
 
-      g_autofree float *img = g_new (float, img_n);
-      g_autofree float *c1 = g_new0 (float, rows * ld);
-      g_autofree float *c2 = g_new0 (float, rows * ld);
-      fill_random (img, img_n, &rng);
-      cpu->im2col (c1, ld, img, &g);
-      ref->im2col (c2, ld, img, &g);
-      g_assert_cmpmem (c1, rows * ld * sizeof (float), c2, rows * ld * sizeof (float));
-
-      /* col2im accumulates the adjoint: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ */
-      g_autofree float *cols = g_new0 (float, rows * ld);
-      fill_random (cols, rows * ld, &rng);
-      g_autofree float *i1 = g_new (float, img_n);
-      g_autofree float *i2 = g_new (float, img_n);
-      fill_random (i1, img_n, &rng);
-      memcpy (i2, i1, img_n * sizeof (float));
-      cpu->col2im (i1, cols, ld, &g);
-      ref->col2im (i2, cols, ld, &g);
-      assert_close (i1, i2, img_n, 1e-6, "col2im");
-
-      g_autofree float *z = g_new0 (float, img_n);
-      cpu->col2im (z, cols, ld, &g);
-      double lhs = 0.0, rhs = 0.0;
-      for (gsize r = 0; r < rows; r++)
-        for (gsize p = 0; p < P; p++)
-          lhs += (double) c1[r * ld + p] * cols[r * ld + p];
-      for (gsize i = 0; i < img_n; i++)
-        rhs += (double) img[i] * z[i];
-      g_assert_cmpfloat_with_epsilon (lhs, rhs, 1e-4 * MAX (1.0, fabs (lhs)));
+      g_autofree float *dy = g_new (float, out_n);
+      g_autofree float *d1 = g_new (float, in_n), *d2 = g_new (float, in_n);
+      fill_random (dy, out_n, &rng);
+      cpu->pool_backward (d1, dy, a1, planes, &g, CS_POOL_MAX);
+      ref->pool_backward (d2, dy, a2, planes, &g, CS_POOL_MAX);
+      g_assert_cmpmem (d1, in_n * sizeof (float), d2, in_n * sizeof (float));
     }
+}
+
+/* The split element-wise operations against the plain loops, on sizes large
+ * enough to be split and with ragged ends. */
+static void
+test_split_ops (void)
+{
+  const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
+  CsRng rng;
+  cs_rng_init (&rng, 6);
+  const gsize n = 100003;
+  g_autofree float *a = g_new (float, n), *b = g_new (float, n);
+  g_autofree float *o1 = g_new (float, n), *o2 = g_new (float, n), *fwd = g_new (float, n);
+  fill_random (a, n, &rng);
+  fill_random (b, n, &rng);
+  a[10] = 0.0f;
+
+  for (int kind = CS_ACT_RELU; kind <= CS_ACT_TANH; kind++)
+    {
+      cpu->act_forward (o1, a, n, kind, 0.01f);
+      ref->act_forward (o2, a, n, kind, 0.01f);
+      g_assert_cmpmem (o1, n * sizeof (float), o2, n * sizeof (float));
+      memcpy (fwd, o2, n * sizeof (float));
+      cpu->act_backward (o1, b, a, fwd, n, kind, 0.01f);
+      ref->act_backward (o2, b, a, fwd, n, kind, 0.01f);
+      g_assert_cmpmem (o1, n * sizeof (float), o2, n * sizeof (float));
+    }
+
+  /* bias over (N, C, HW) planes */
+  const int N = 9, C = 31, HW = 197;
+  gsize m = (gsize) N * C * HW;
+  g_autofree float *x = g_new (float, m), *y1 = g_new (float, m), *y2 = g_new (float, m);
+  g_autofree float *bias = g_new (float, C), *g1 = g_new0 (float, C), *g2 = g_new0 (float, C);
+  fill_random (x, m, &rng);
+  fill_random (bias, C, &rng);
+  memcpy (y1, x, m * sizeof (float));
+  memcpy (y2, x, m * sizeof (float));
+  cpu->bias_add (y1, bias, N, C, HW);
+  ref->bias_add (y2, bias, N, C, HW);
+  g_assert_cmpmem (y1, m * sizeof (float), y2, m * sizeof (float));
+  cpu->bias_grad (g1, x, N, C, HW);
+  ref->bias_grad (g2, x, N, C, HW);
+  assert_close (g1, g2, C, 1e-5, "bias_grad");
+  cpu->swap01 (y1, x, N, C, HW);
+  ref->swap01 (y2, x, N, C, HW);
+  g_assert_cmpmem (y1, m * sizeof (float), y2, m * sizeof (float));
+
+  /* Adam on split ranges: the same arithmetic as the plain loop */
+  CsOptimParams hp = { .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                       .weight_decay = 0.01f };
+  g_autofree float *p1 = g_new (float, n), *p2 = g_new (float, n);
+  g_autofree float *m1 = g_new0 (float, n), *m2 = g_new0 (float, n);
+  g_autofree float *v1 = g_new0 (float, n), *v2 = g_new0 (float, n);
+  memcpy (p1, a, n * sizeof (float));
+  memcpy (p2, a, n * sizeof (float));
+  for (int step = 1; step <= 3; step++)
+    {
+      cpu->adam_update (p1, b, m1, v1, n, &hp, step);
+      ref->adam_update (p2, b, m2, v2, n, &hp, step);
+    }
+  assert_close (p1, p2, n, 1e-6, "adam");
+  cpu->fill (o1, 0.0f, n);
+  for (gsize i = 0; i < n; i++)
+    g_assert_true (o1[i] == 0.0f);
 }
 
 static void
@@ -160,8 +264,12 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* Two threads whatever the machine, so that the split paths run. */
+  cs_backend_cpu_set_threads (2);
   g_test_add_func ("/core/backend/gemm", test_gemm);
   g_test_add_func ("/core/backend/im2col-col2im", test_im2col_col2im);
+  g_test_add_func ("/core/backend/maxpool-2x2", test_maxpool_fast_path);
+  g_test_add_func ("/core/backend/split-ops", test_split_ops);
   g_test_add_func ("/core/backend/window-size", test_window_size);
   g_test_add_func ("/core/backend/dropout-mask", test_dropout_mask);
   return g_test_run ();

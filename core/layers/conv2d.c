@@ -104,8 +104,7 @@ conv2d_forward (CsLayer *layer, CsTensor *out, const CsTensor *inp, gboolean tra
   int CKK = g->C * g->kh * g->kw, CO = self->out_channels;
 
   g_assert (N <= self->reserved);
-  for (int n = 0; n < N; n++)
-    be->im2col (self->cols + (gsize) n * P, NP, inp->data + (gsize) n * g->C * g->H * g->W, g);
+  be->im2col (self->cols, inp->data, N, g);
   /* tmp (C_out, N·P) = W (C_out, CKK) · cols (CKK, N·P) */
   be->gemm (FALSE, FALSE, CO, NP, CKK, 1.0f, self->weight.data, CKK,
             self->cols, NP, 0.0f, self->tmp, NP);
@@ -140,8 +139,7 @@ conv2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
   be->gemm (TRUE, FALSE, CKK, NP, CO, 1.0f, self->weight.data, CKK,
             self->tmp, NP, 0.0f, self->cols, NP);
   be->fill (dinp->data, 0.0f, (gsize) cs_tensor_numel (dinp));
-  for (int n = 0; n < N; n++)
-    be->col2im (dinp->data + (gsize) n * g->C * g->H * g->W, self->cols + (gsize) n * P, NP, g);
+  be->col2im (dinp->data, self->cols, N, g);
 }
 
 static void
