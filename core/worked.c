@@ -621,7 +621,14 @@ explain_pool (CsWorked *self, const CsWorkedStage *in, const CsWorkedStage *pool
 CsWorked *
 cs_worked_new (const CsWorkedSpec *spec, GError **error)
 {
+  return cs_worked_new_with_backend (spec, cs_backend_cpu (), error);
+}
+
+CsWorked *
+cs_worked_new_with_backend (const CsWorkedSpec *spec, const CsBackend *be, GError **error)
+{
   g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (be != NULL, NULL);
 
   if (!cs_worked_spec_validate (spec, error))
     return NULL;
@@ -634,7 +641,10 @@ cs_worked_new (const CsWorkedSpec *spec, GError **error)
 
   g_autofree char *json = cs_worked_spec_to_json (spec);
   self->model = cs_model_new_from_json (json, -1, error);
-  if (self->model == NULL || !cs_model_reserve (self->model, 1, error))
+  if (self->model == NULL)
+    return NULL;
+  cs_model_set_backend (self->model, be);
+  if (!cs_model_reserve (self->model, 1, error))
     return NULL;
 
   /* x: (1, 1, H, W) */

@@ -177,6 +177,10 @@ typedef struct _CsWorked CsWorked;
  * Errors: the spec's (CS_WORKED_ERROR), or CS_ERROR_MISMATCH if the terms do
  * not add up to the engine's numbers (a bug, reported rather than shown). */
 CsWorked    *cs_worked_new            (const CsWorkedSpec *spec, GError **error);
+/* The same on another CPU backend (cs_backend_ref ()): the model runs there
+ * and the same checks hold. */
+CsWorked    *cs_worked_new_with_backend (const CsWorkedSpec *spec, const CsBackend *be,
+                                         GError **error);
 void         cs_worked_free           (CsWorked *self);
 
 const CsWorkedSpec  *cs_worked_get_spec     (CsWorked *self);

@@ -7,6 +7,7 @@
  * PyTorch counts it; the output-size formula; and every bad input refused
  * with one error naming its argument.
  */
+#include "core/backend.h"
 #include "core/error.h"
 #include "core/worked.h"
 
@@ -494,6 +495,96 @@ test_worked_pool_rectangular (void)
 }
 
 /* ---------------------------------------------------------------------------
+ * The engine's numbers, on either backend, and a wrong engine caught
+ */
+
+/* The reference loops give the same example as OpenBLAS. */
+static void
+test_worked_backends (void)
+{
+  CsWorkedSpec spec;
+  g_autoptr(GError) error = NULL;
+
+  cs_worked_spec_init_default (&spec);
+  spec.padding[0] = spec.padding[1] = 1;
+  spec.dilation[1] = 2;
+  spec.has_bias = TRUE;
+  spec.bias = 0.25f;
+  spec.pool = CS_WORKED_POOL_AVG;
+
+  g_autoptr(CsWorked) cpu = worked_new_ok (&spec);
+  g_autoptr(CsWorked) ref = cs_worked_new_with_backend (&spec, cs_backend_ref (), &error);
+  g_assert_no_error (error);
+  g_assert_true (cs_model_get_backend (cs_worked_get_model (ref)) == cs_backend_ref ());
+  g_assert_cmpuint (cs_worked_get_n_stages (cpu), ==, cs_worked_get_n_stages (ref));
+  for (guint i = 0; i < cs_worked_get_n_stages (cpu); i++)
+    {
+      const CsWorkedStage *a = cs_worked_get_stage (cpu, i), *b = cs_worked_get_stage (ref, i);
+      g_assert_cmpint (a->rows * a->cols, ==, b->rows * b->cols);
+      for (int k = 0; k < a->rows * a->cols; k++)
+        g_assert_cmpfloat_with_epsilon (a->values[k], b->values[k], 1e-5);
+    }
+  assert_sums (ref);
+}
+
+/* A backend that gets one number wrong: the example refuses to show it. */
+static CsBackend broken;
+
+static void
+gemm_off_by_a_hundredth (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+                         float alpha, const float *A, int lda, const float *B, int ldb,
+                         float beta, float *C, int ldc)
+{
+  cs_backend_ref ()->gemm (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  C[4] += 0.01f;   /* C is (1, 9): conv2d[1,1] of the 3×3 map */
+}
+
+static void
+pool_wrong (float *out, gint32 *argmax, const float *inp, int planes, const CsWindow *g,
+            CsPoolKind kind)
+{
+  cs_backend_ref ()->pool_forward (out, argmax, inp, planes, g, kind);
+  if (kind == CS_POOL_MAX)
+    argmax[3] = 2 * g->W + 1;    /* [2,1], in the window of pool[1,1] but not its first */
+  else
+    out[3] += 0.5f;
+}
+
+static void
+test_worked_wrong_engine (void)
+{
+  CsWorkedSpec spec;
+  g_autoptr(GError) error = NULL;
+
+  cs_worked_spec_init_default (&spec);
+  broken = *cs_backend_ref ();
+  broken.gemm = gemm_off_by_a_hundredth;
+  g_autoptr(CsWorked) w = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_null (w);
+  g_assert_error (error, CS_ERROR, CS_ERROR_MISMATCH);
+  g_test_message ("%s", error->message);
+  g_assert_cmpstr (error->message, ==, "the engine gives conv2d[1,1] = 18.0100002 but the "
+                   "example writes out 18");
+  g_clear_error (&error);
+
+  /* max pooling: a winner that is not the first maximum is still a maximum
+   * (18 ties at [1,1] and [2,1]), so that one passes; a wrong value does not */
+  broken = *cs_backend_ref ();
+  broken.pool_forward = pool_wrong;
+  g_autoptr(CsWorked) tie = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_no_error (error);
+  const CsWorkedPoolCell *p11 = cs_worked_get_pool_cell (tie, 1, 1);
+  g_assert_cmpint (p11->cells[p11->winner].row, ==, 2);   /* the engine's, as it says */
+
+  spec.pool = CS_WORKED_POOL_AVG;
+  g_autoptr(CsWorked) avg = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_null (avg);
+  g_assert_error (error, CS_ERROR, CS_ERROR_MISMATCH);
+  g_assert_cmpstr (error->message, ==, "the engine gives avgpool2d[1,1] = 13.5 but the "
+                   "example writes out 13");
+}
+
+/* ---------------------------------------------------------------------------
  * The formula
  */
 
@@ -821,6 +912,8 @@ main (int argc, char **argv)
   g_test_add_func ("/core/worked/avgpool/padding", test_worked_avgpool);
   g_test_add_func ("/core/worked/pool/rectangular", test_worked_pool_rectangular);
   g_test_add_func ("/core/worked/stages-optional", test_worked_stages_optional);
+  g_test_add_func ("/core/worked/backends", test_worked_backends);
+  g_test_add_func ("/core/worked/wrong-engine", test_worked_wrong_engine);
   g_test_add_func ("/core/worked/formula", test_worked_formula);
   g_test_add_func ("/core/worked/parse/good", test_worked_parse_good);
   for (gsize i = 0; i < G_N_ELEMENTS (bad_grids); i++)
