@@ -6,6 +6,8 @@
  * prints the loss and accuracies of every epoch and can save a checkpoint.
  * The same core code paths as the application.
  */
+#include "cs-cli.h"
+
 #include "core/checkpoint.h"
 #include "core/dataset.h"
 #include "core/evaluate.h"
@@ -219,11 +221,15 @@ main (int argc, char **argv)
     {
       printf ("Usage: convscope-cli COMMAND [OPTIONS]\n\n"
               "Commands:\n"
-              "  train    train a network and report its accuracy (train --help)\n");
+              "  train     train a network and report its accuracy (train --help)\n"
+              "  convolve  the worked example, every product written out "
+              "(convolve --help)\n");
       return argc < 2 ? 2 : 0;
     }
   if (g_str_equal (argv[1], "train"))
     return cmd_train (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "convolve"))
+    return cs_cli_convolve (argc - 1, argv + 1);
 
   g_printerr ("convscope-cli: unknown command “%s” (try --help)\n", argv[1]);
   return 2;

@@ -389,6 +389,35 @@ cs_layer_get_bool (CsLayer *self, JsonObject *desc, const char *key,
 }
 
 gboolean
+cs_layer_get_bias (CsLayer *self, JsonObject *desc, gint64 n, gboolean *has_bias,
+                   float **fixed, GError **error)
+{
+  JsonNode *node = member (desc, "bias");
+  *fixed = NULL;
+  if (node == NULL || (JSON_NODE_HOLDS_VALUE (node)
+                       && json_node_get_value_type (node) == G_TYPE_BOOLEAN))
+    return cs_layer_get_bool (self, desc, "bias", TRUE, has_bias, error);
+
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (float));
+  if (!read_numbers (node, values))
+    {
+      cs_layer_set_error (self, error, "“bias” must be true or false, or its values "
+                          "[b₀, b₁, …] (one per output)");
+      return FALSE;
+    }
+  if ((gint64) values->len != n)
+    {
+      cs_layer_set_error (self, error, "“bias” has %u number%s, the layer has %"
+                          G_GINT64_FORMAT " outputs",
+                          values->len, values->len == 1 ? "" : "s", n);
+      return FALSE;
+    }
+  *has_bias = TRUE;
+  *fixed = (float *) g_array_free (g_steal_pointer (&values), FALSE);
+  return TRUE;
+}
+
+gboolean
 cs_layer_expect_image (CsLayer *self, GError **error)
 {
   if (self->in_shape.ndim != 3)

@@ -103,6 +103,10 @@ gboolean  cs_layer_get_float (CsLayer *self, JsonObject *desc, const char *key,
                               double *out, GError **error);
 gboolean  cs_layer_get_bool  (CsLayer *self, JsonObject *desc, const char *key,
                               gboolean fallback, gboolean *out, GError **error);
+/* "bias": true, false, or its initial values (a list, one per output, which
+ * means true); *fixed is then a g_malloc'd copy for CsParam.fixed, else NULL. */
+gboolean  cs_layer_get_bias  (CsLayer *self, JsonObject *desc, gint64 n,
+                              gboolean *has_bias, float **fixed, GError **error);
 /* Sets an error "layer 3 (conv2d): …" */
 void      cs_layer_set_error (CsLayer *self, GError **error, const char *format, ...)
                               G_GNUC_PRINTF (3, 4);

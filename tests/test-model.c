@@ -257,6 +257,53 @@ test_model_demo_conv (void)
     }
 }
 
+/* The same example with a fixed bias, "bias": [-20]: every output cell moves
+ * by −20, so ReLU and the pooling now have something to do. */
+static void
+test_model_conv_fixed_bias (void)
+{
+  g_autoptr(CsModel) model = model_new_squoted (
+    "{'input': [1, 5, 5], 'layers': ["
+    " {'type': 'conv2d', 'in_channels': 1, 'out_channels': 1, 'kernel_size': 3,"
+    "  'weight': [[0, 1, 2], [2, 2, 0], [0, 1, 2]], 'bias': [-20]},"
+    " {'type': 'relu'},"
+    " {'type': 'maxpool2d', 'kernel_size': 2, 'stride': 2, 'padding': 1},"
+    " {'type': 'flatten'}]}");
+  const float x[25] = {
+    3, 3, 2, 1, 0,
+    2, 3, 2, 1, 0,
+    3, 3, 2, 1, 0,
+    4, 3, 2, 1, 0,
+    1, 3, 2, 1, 0,
+  };
+  const float bias[1] = { -20 };
+  /* [[24, 18, 8], [26, 18, 8], [28, 18, 8]] − 20 */
+  const float conv[9] = { 4, -2, -12, 6, -2, -12, 8, -2, -12 };
+  const float relu[9] = { 4, 0, 0, 6, 0, 0, 8, 0, 0 };
+  /* windows {4}, {0, 0}, {6, 8}, {0, 0, 0, 0} */
+  const float pool[4] = { 4, 0, 8, 0 };
+  gint64 shape[4] = { 1, 1, 5, 5 };
+  CsTensor xt = cs_tensor_view ((float *) x, 4, shape);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (cs_model_get_n_params (model), ==, 10);
+  /* Fixed values survive any seed, as the weight's do. */
+  cs_model_init (model, 777);
+  assert_values ("bias", *cs_model_find_entry (model, "0.bias")->param->value, bias, 1);
+  g_assert_true (cs_model_reserve (model, 1, &error));
+  cs_model_forward (model, &xt, FALSE);
+  assert_values ("conv", cs_model_get_activation (model, 1), conv, 9);
+  assert_values ("relu", cs_model_get_activation (model, 2), relu, 9);
+  assert_values ("maxpool", cs_model_get_activation (model, 3), pool, 4);
+
+  /* "bias": true still means drawn values, false none. */
+  g_autoptr(CsModel) drawn = model_new_squoted (
+    "{'input': [1, 5, 5], 'layers': [{'type': 'conv2d', 'in_channels': 1,"
+    " 'out_channels': 2, 'kernel_size': 3, 'bias': true}]}");
+  g_assert_nonnull (cs_model_find_entry (drawn, "0.bias"));
+  g_assert_null (cs_model_find_entry (drawn, "0.bias")->param->fixed);
+}
+
 /* ---------------------------------------------------------------------------
  * Bad descriptions
  */
@@ -382,6 +429,14 @@ static const BadCase bad_cases[] = {
     "{" MNIST ", 'layers': [{'type': 'conv2d', 'in_channels': 1, 'out_channels': 2,"
     " 'kernel_size': 3, 'bias': 'no'}]}",
     { "“bias” must be true or false" } },
+  { "bias/wrong-length",
+    "{'input': [1, 5, 5], 'layers': [{'type': 'conv2d', 'in_channels': 1,"
+    " 'out_channels': 2, 'kernel_size': 3, 'bias': [0.5]}]}",
+    { "layer 0 (conv2d)", "“bias” has 1 number,", "2 outputs" } },
+  { "bias/not-numbers",
+    "{'input': [1, 5, 5], 'layers': [{'type': 'conv2d', 'in_channels': 1,"
+    " 'out_channels': 1, 'kernel_size': 3, 'bias': ['half']}]}",
+    { "“bias” must be true or false", "its values" } },
   { "residual/in-channels",
     "{" MNIST ", 'layers': [{'type': 'residual', 'in_channels': 8, 'out_channels': 8}]}",
     { "layer 0 (residual)", "8 input channels", "gives 1" } },
@@ -679,6 +734,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/core/model/preset/unknown", test_model_preset_unknown);
   g_test_add_func ("/core/model/demo-conv/worked-example", test_model_demo_conv);
+  g_test_add_func ("/core/model/conv2d/fixed-bias", test_model_conv_fixed_bias);
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {

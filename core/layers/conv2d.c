@@ -6,6 +6,10 @@
  * computed for the whole batch as one GEMM: the input is unrolled into
  * columns (im2col), cols (C_in·kh·kw, N·OH·OW), and W (C_out, C_in·kh·kw)
  * multiplies them.
+ *
+ * JSON: in_channels, out_channels, kernel_size, stride, padding, dilation
+ * (a number or [h, w]); "bias": true (default), false, or fixed initial
+ * values [b₀, …] as "weight" fixes the kernel's.
  */
 #include "layers-private.h"
 
@@ -27,6 +31,7 @@ conv2d_build (CsLayer *layer, JsonObject *desc, GError **error)
 {
   CsConv2d *self = (CsConv2d *) layer;
   gint64 cin, cout, k[2], s[2], p[2], d[2];
+  g_autofree float *fixed_bias = NULL;
 
   if (!cs_layer_expect_image (layer, error)
       || !cs_layer_get_int (layer, desc, "in_channels", -1, 1, &cin, error)
@@ -35,7 +40,7 @@ conv2d_build (CsLayer *layer, JsonObject *desc, GError **error)
       || !cs_layer_get_pair (layer, desc, "stride", 1, 1, s, error)
       || !cs_layer_get_pair (layer, desc, "padding", 0, 0, p, error)
       || !cs_layer_get_pair (layer, desc, "dilation", 1, 1, d, error)
-      || !cs_layer_get_bool (layer, desc, "bias", TRUE, &self->has_bias, error))
+      || !cs_layer_get_bias (layer, desc, cout, &self->has_bias, &fixed_bias, error))
     return FALSE;
 
   if (layer->in_shape.d[0] != cin)
@@ -75,6 +80,9 @@ conv2d_build (CsLayer *layer, JsonObject *desc, GError **error)
       self->bias = self->dbias = cs_tensor_view (NULL, 1, &cout);
       cs_layer_add_param (layer, "bias", CS_PARAM_BIAS, &self->bias, &self->dbias,
                           fan_in, fan_out);
+      /* "bias": [0.5]: fixed initial values, as "weight" gives the kernel's */
+      g_array_index (layer->params, CsParam, layer->params->len - 1).fixed =
+        g_steal_pointer (&fixed_bias);
     }
   return TRUE;
 }

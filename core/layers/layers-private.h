@@ -19,4 +19,8 @@ extern const CsLayerClass cs_batchnorm2d_class;
 extern const CsLayerClass cs_dropout_class;
 extern const CsLayerClass cs_residual_class;
 
+/* MaxPool2d's winners of the last forward, (N, C, OH, OW): the index h·W + w
+ * of each window's winner in its input plane (the worked example shows it). */
+const gint32 *_cs_pool2d_get_argmax (CsLayer *layer);
+
 G_END_DECLS

@@ -96,6 +96,13 @@ pool2d_finalize (CsLayer *layer)
   g_clear_pointer (&self->argmax, g_free);
 }
 
+const gint32 *
+_cs_pool2d_get_argmax (CsLayer *layer)
+{
+  g_return_val_if_fail (layer->klass == &cs_maxpool2d_class, NULL);
+  return ((CsPool2d *) layer)->argmax;
+}
+
 static const char *const pool2d_keys[] = { "kernel_size", "stride", "padding", NULL };
 
 const CsLayerClass cs_maxpool2d_class = {

@@ -1,0 +1,932 @@
+/* test-worked.c — the worked example, written out and checked
+ *
+ * The default example's every stage against numbers worked by hand (and by
+ * PyTorch); the written-out products adding up to the engine's cells;
+ * stride, padding, dilation and bias against a naive convolution written
+ * here; max pooling's padding and winners; average pooling with padding as
+ * PyTorch counts it; the output-size formula; and every bad input refused
+ * with one error naming its argument.
+ */
+#include "core/backend.h"
+#include "core/error.h"
+#include "core/worked.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ */
+
+static void
+assert_stage (CsWorked *w, CsWorkedStageKind kind, const char *name, int rows, int cols,
+              const float *expected)
+{
+  const CsWorkedStage *s = cs_worked_find_stage (w, kind);
+
+  g_assert_nonnull (s);
+  g_assert_cmpstr (s->name, ==, name);
+  g_assert_cmpint (s->rows, ==, rows);
+  g_assert_cmpint (s->cols, ==, cols);
+  for (int i = 0; i < rows * cols; i++)
+    {
+      if (fabsf (s->values[i] - expected[i]) > 1e-5f * MAX (1.0f, fabsf (expected[i])))
+        g_test_fail_printf ("%s[%d,%d] is %.9g, expected %.9g", name, i / cols, i % cols,
+                            s->values[i], expected[i]);
+    }
+}
+
+static CsWorked *
+worked_new_ok (const CsWorkedSpec *spec)
+{
+  g_autoptr(GError) error = NULL;
+  CsWorked *w = cs_worked_new (spec, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (w);
+  return w;
+}
+
+/* Every conv cell: its products add up, with the bias, to the engine's cell. */
+static void
+assert_sums (CsWorked *w)
+{
+  const CsWorkedStage *conv = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
+  const CsWorkedSpec *spec = cs_worked_get_spec (w);
+
+  for (int r = 0; r < conv->rows; r++)
+    for (int c = 0; c < conv->cols; c++)
+      {
+        const CsWorkedConvCell *cell = cs_worked_get_conv_cell (w, r, c);
+        double sum = 0.0;
+
+        g_assert_cmpint (cell->row, ==, r);
+        g_assert_cmpint (cell->col, ==, c);
+        g_assert_cmpint (cell->n_terms, ==, spec->kh * spec->kw);
+        for (int t = 0; t < cell->n_terms; t++)
+          {
+            const CsWorkedTerm *term = &cell->terms[t];
+            g_assert_cmpfloat (term->product, ==, (double) term->input * term->weight);
+            sum += term->product;
+          }
+        g_assert_cmpfloat (sum, ==, cell->sum);
+        g_assert_cmpfloat (cell->value, ==, conv->values[r * conv->cols + c]);
+        g_assert_cmpfloat_with_epsilon (cell->sum + cell->bias, cell->value,
+                                        1e-5 * MAX (1.0, fabs (cell->value)));
+      }
+}
+
+/* ---------------------------------------------------------------------------
+ * The default: DESIGN.md's example and the demo-conv preset
+ */
+
+static const float demo_input[25] = {
+  3, 3, 2, 1, 0,
+  2, 3, 2, 1, 0,
+  3, 3, 2, 1, 0,
+  4, 3, 2, 1, 0,
+  1, 3, 2, 1, 0,
+};
+
+static void
+test_worked_default (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  /* by hand: conv[0,0] = 3·0 + 3·1 + 2·2 + 2·2 + 3·2 + 2·0 + 3·0 + 3·1 + 2·2 = 24 */
+  const float conv[9] = { 24, 18, 8, 26, 18, 8, 28, 18, 8 };
+  /* MaxPool2d(2, 2, padding=1): windows {24}, {18, 8}, {26, 28}, {18, 8, 18, 8} */
+  const float pool[4] = { 24, 18, 28, 18 };
+
+  g_assert_cmpuint (cs_worked_get_n_stages (w), ==, 5);
+  assert_stage (w, CS_WORKED_STAGE_INPUT, "input", 5, 5, demo_input);
+  assert_stage (w, CS_WORKED_STAGE_CONV, "conv2d", 3, 3, conv);
+  assert_stage (w, CS_WORKED_STAGE_RELU, "relu", 3, 3, conv);
+  assert_stage (w, CS_WORKED_STAGE_POOL, "maxpool2d", 2, 2, pool);
+  assert_stage (w, CS_WORKED_STAGE_FLATTEN, "flatten", 1, 4, pool);
+
+  /* Shapes as the engine has them (one example) and the stages in order. */
+  const char *names[] = { "input", "conv2d", "relu", "maxpool2d", "flatten" };
+  const CsShape shapes[] = {
+    { 3, { 1, 5, 5 } }, { 3, { 1, 3, 3 } }, { 3, { 1, 3, 3 } }, { 3, { 1, 2, 2 } },
+    { 1, { 4 } },
+  };
+  for (guint i = 0; i < 5; i++)
+    {
+      const CsWorkedStage *s = cs_worked_get_stage (w, i);
+      g_assert_cmpstr (s->name, ==, names[i]);
+      g_assert_cmpuint (s->activation, ==, i);
+      g_assert_true (cs_shape_equal (&s->shape, &shapes[i]));
+      g_assert_true ((s->window != NULL) == (i == 1 || i == 3));
+    }
+  const CsWorkedStage *cs = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
+  g_assert_cmpint (cs->window->OH, ==, 3);
+  g_assert_cmpint (cs->window->kh, ==, 3);
+
+  /* The first window, term by term. */
+  const CsWorkedConvCell *c00 = cs_worked_get_conv_cell (w, 0, 0);
+  const float x00[9] = { 3, 3, 2, 2, 3, 2, 3, 3, 2 };
+  const float k[9] = { 0, 1, 2, 2, 2, 0, 0, 1, 2 };
+  for (int t = 0; t < 9; t++)
+    {
+      g_assert_cmpint (c00->terms[t].row, ==, t / 3);
+      g_assert_cmpint (c00->terms[t].col, ==, t % 3);
+      g_assert_cmpint (c00->terms[t].ki, ==, t / 3);
+      g_assert_cmpint (c00->terms[t].kj, ==, t % 3);
+      g_assert_false (c00->terms[t].padding);
+      g_assert_cmpfloat (c00->terms[t].input, ==, x00[t]);
+      g_assert_cmpfloat (c00->terms[t].weight, ==, k[t]);
+    }
+  g_assert_cmpfloat (c00->sum, ==, 24.0);
+  g_assert_cmpfloat (c00->bias, ==, 0.0f);
+  /* conv[2,1]: rows 2..4, columns 1..3 */
+  const CsWorkedConvCell *c21 = cs_worked_get_conv_cell (w, 2, 1);
+  g_assert_cmpint (c21->terms[0].row, ==, 2);
+  g_assert_cmpint (c21->terms[0].col, ==, 1);
+  g_assert_cmpint (c21->terms[8].row, ==, 4);
+  g_assert_cmpint (c21->terms[8].col, ==, 3);
+  g_assert_cmpfloat (c21->sum, ==, 18.0);
+  assert_sums (w);
+
+  /* The pooling windows: padding marked and −∞, the winners the engine's. */
+  struct { int winner_row, winner_col, n_padding; } expect[4] = {
+    { 0, 0, 3 }, { 0, 1, 2 }, { 2, 0, 2 }, { 1, 1, 0 },  /* a tie: 18 at [1,1] and [2,1] */
+  };
+  for (int o = 0; o < 4; o++)
+    {
+      const CsWorkedPoolCell *p = cs_worked_get_pool_cell (w, o / 2, o % 2);
+      int n_padding = 0;
+      g_assert_cmpint (p->n_cells, ==, 4);
+      g_assert_cmpint (p->divisor, ==, 0);
+      for (int t = 0; t < 4; t++)
+        {
+          const CsWorkedPoolTerm *cell = &p->cells[t];
+          /* windows start at (2·oh − 1, 2·ow − 1) */
+          g_assert_cmpint (cell->row, ==, 2 * (o / 2) - 1 + t / 2);
+          g_assert_cmpint (cell->col, ==, 2 * (o % 2) - 1 + t % 2);
+          if (cell->padding)
+            {
+              n_padding++;
+              g_assert_true (isinf (cell->value) && cell->value < 0);
+            }
+          else
+            g_assert_cmpfloat (cell->value, ==, conv[cell->row * 3 + cell->col]);
+        }
+      g_assert_cmpint (n_padding, ==, expect[o].n_padding);
+      g_assert_cmpint (p->winner, >=, 0);
+      g_assert_cmpint (p->cells[p->winner].row, ==, expect[o].winner_row);
+      g_assert_cmpint (p->cells[p->winner].col, ==, expect[o].winner_col);
+      g_assert_cmpfloat (p->cells[p->winner].value, ==, pool[o]);
+      g_assert_cmpfloat (p->value, ==, pool[o]);
+    }
+}
+
+/* The default is the demo-conv preset: the same kernel and layers, and the
+ * preset run on the same input gives the same numbers. */
+static void
+test_worked_default_is_preset (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) preset = cs_model_new_preset ("demo-conv", &error);
+  CsModel *model = cs_worked_get_model (w);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (cs_model_get_n_layers (model), ==, cs_model_get_n_layers (preset));
+  for (guint i = 0; i < cs_model_get_n_layers (model); i++)
+    g_assert_true (cs_model_get_layer (model, i)->klass
+                   == cs_model_get_layer (preset, i)->klass);
+  g_assert_cmpuint (cs_model_get_n_entries (model), ==, 1);
+  const CsParam *kw = cs_model_find_entry (model, "0.weight")->param;
+  const CsParam *pw = cs_model_find_entry (preset, "0.weight")->param;
+  for (int i = 0; i < 9; i++)
+    {
+      g_assert_cmpfloat (spec.kernel[i], ==, pw->value->data[i]);
+      g_assert_cmpfloat (kw->value->data[i], ==, pw->value->data[i]);
+    }
+
+  gint64 shape[4] = { 1, 1, 5, 5 };
+  CsTensor x = cs_tensor_view ((float *) demo_input, 4, shape);
+  g_assert_true (cs_model_reserve (preset, 1, &error));
+  const CsTensor *out = cs_model_forward (preset, &x, FALSE);
+  const CsWorkedStage *flat = cs_worked_find_stage (w, CS_WORKED_STAGE_FLATTEN);
+  g_assert_cmpint (cs_tensor_numel (out), ==, flat->cols);
+  for (int i = 0; i < flat->cols; i++)
+    g_assert_cmpfloat (out->data[i], ==, flat->values[i]);
+
+  /* The description it ran says so too. */
+  g_autofree char *json = cs_worked_spec_to_json (&spec);
+  g_assert_nonnull (strstr (json, "\"bias\":false"));
+  g_assert_nonnull (strstr (json, "\"weight\":[[0,1,2],[2,2,0],[0,1,2]]"));
+  g_assert_nonnull (strstr (json, "\"maxpool2d\""));
+}
+
+/* ---------------------------------------------------------------------------
+ * Stride, padding, dilation, bias: against a naive convolution
+ */
+
+typedef struct
+{
+  const char *name;
+  int H, W, kh, kw;
+  int stride[2], padding[2], dilation[2];
+  gboolean has_bias;
+  float bias;
+  gboolean fractions;   /* random fractions, else small whole numbers */
+} NaiveCase;
+
+static const NaiveCase naive_cases[] = {
+  { "plain", 5, 5, 3, 3, { 1, 1 }, { 0, 0 }, { 1, 1 }, FALSE, 0, FALSE },
+  { "stride2", 7, 7, 3, 3, { 2, 2 }, { 0, 0 }, { 1, 1 }, FALSE, 0, FALSE },
+  { "padding1", 5, 5, 3, 3, { 1, 1 }, { 1, 1 }, { 1, 1 }, FALSE, 0, FALSE },
+  { "padding2-stride2", 6, 5, 3, 3, { 2, 2 }, { 2, 2 }, { 1, 1 }, FALSE, 0, FALSE },
+  { "dilation2", 7, 7, 3, 3, { 1, 1 }, { 0, 0 }, { 2, 2 }, FALSE, 0, FALSE },
+  { "dilation2-padding2", 5, 5, 3, 3, { 1, 1 }, { 2, 2 }, { 2, 2 }, FALSE, 0, FALSE },
+  { "bias", 5, 5, 3, 3, { 1, 1 }, { 0, 0 }, { 1, 1 }, TRUE, -2.5f, FALSE },
+  { "per-axis", 6, 9, 2, 3, { 1, 2 }, { 0, 1 }, { 2, 1 }, TRUE, 0.5f, FALSE },
+  { "kernel-1x1", 4, 3, 1, 1, { 1, 1 }, { 1, 0 }, { 1, 1 }, TRUE, 1.0f, FALSE },
+  { "kernel-as-large", 4, 4, 4, 4, { 1, 1 }, { 0, 0 }, { 1, 1 }, FALSE, 0, FALSE },
+  { "fractions", 8, 8, 3, 3, { 2, 1 }, { 1, 2 }, { 1, 2 }, TRUE, 0.125f, TRUE },
+  { "large", 64, 64, 5, 5, { 1, 1 }, { 2, 2 }, { 1, 1 }, TRUE, -1.0f, TRUE },
+};
+
+static void
+test_worked_naive (gconstpointer data)
+{
+  const NaiveCase *nc = data;
+  CsWorkedSpec spec;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+
+  cs_worked_spec_init_default (&spec);
+  spec.H = nc->H;
+  spec.W = nc->W;
+  spec.kh = nc->kh;
+  spec.kw = nc->kw;
+  memcpy (spec.stride, nc->stride, sizeof spec.stride);
+  memcpy (spec.padding, nc->padding, sizeof spec.padding);
+  memcpy (spec.dilation, nc->dilation, sizeof spec.dilation);
+  spec.has_bias = nc->has_bias;
+  spec.bias = nc->bias;
+  spec.relu = FALSE;
+  spec.pool = CS_WORKED_POOL_NONE;
+  spec.flatten = FALSE;
+  for (int i = 0; i < nc->H * nc->W; i++)
+    spec.input[i] = nc->fractions ? (float) g_rand_double_range (rand, -2, 2)
+                                  : (float) g_rand_int_range (rand, -4, 5);
+  for (int i = 0; i < nc->kh * nc->kw; i++)
+    spec.kernel[i] = nc->fractions ? (float) g_rand_double_range (rand, -1, 1)
+                                   : (float) g_rand_int_range (rand, -2, 3);
+
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_assert_cmpuint (cs_worked_get_n_stages (w), ==, 2);
+  g_assert_null (cs_worked_find_stage (w, CS_WORKED_STAGE_POOL));
+  g_assert_null (cs_worked_get_pool_cell (w, 0, 0));
+
+  /* ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1, straight from the formula */
+  const int *p = nc->padding, *d = nc->dilation, *s = nc->stride;
+  int OH = (nc->H + 2 * p[0] - d[0] * (nc->kh - 1) - 1) / s[0] + 1;
+  int OW = (nc->W + 2 * p[1] - d[1] * (nc->kw - 1) - 1) / s[1] + 1;
+  const CsWorkedStage *conv = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
+  g_assert_cmpint (conv->rows, ==, OH);
+  g_assert_cmpint (conv->cols, ==, OW);
+  g_assert_true (cs_shape_equal (&conv->shape, &(CsShape) { 3, { 1, OH, OW } }));
+
+  int n_padding = 0;
+  for (int oh = 0; oh < OH; oh++)
+    for (int ow = 0; ow < OW; ow++)
+      {
+        const CsWorkedConvCell *cell = cs_worked_get_conv_cell (w, oh, ow);
+        double expected = nc->has_bias ? nc->bias : 0.0;
+        for (int i = 0; i < nc->kh; i++)
+          for (int j = 0; j < nc->kw; j++)
+            {
+              int h = oh * nc->stride[0] - nc->padding[0] + i * nc->dilation[0];
+              int v = ow * nc->stride[1] - nc->padding[1] + j * nc->dilation[1];
+              gboolean inside = h >= 0 && h < nc->H && v >= 0 && v < nc->W;
+              double x = inside ? spec.input[h * nc->W + v] : 0.0;
+              const CsWorkedTerm *t = &cell->terms[i * nc->kw + j];
+              expected += x * spec.kernel[i * nc->kw + j];
+              g_assert_cmpint (t->row, ==, h);
+              g_assert_cmpint (t->col, ==, v);
+              g_assert_cmpint (t->padding, ==, !inside);
+              g_assert_cmpfloat (t->input, ==, (float) x);
+              n_padding += !inside;
+            }
+        g_assert_cmpfloat (cell->bias, ==, nc->has_bias ? nc->bias : 0.0f);
+        g_assert_cmpfloat_with_epsilon (cell->value, expected,
+                                        1e-5 * MAX (1.0, fabs (expected)));
+        if (!nc->fractions)
+          g_assert_cmpfloat (cell->value, ==, expected);  /* small whole numbers: exact */
+      }
+  g_assert_cmpint (n_padding > 0, ==, nc->padding[0] > 0 || nc->padding[1] > 0);
+  assert_sums (w);
+}
+
+/* ---------------------------------------------------------------------------
+ * Pooling
+ */
+
+/* Bias −20 and no ReLU leave negative cells: max pooling with padding must
+ * still never pick a padding cell (it pads with −∞, not 0). Expected numbers
+ * from PyTorch: F.max_pool2d(F.conv2d(x, k, bias=tensor([-20.])) - 0, 2, 2, 1)
+ * gives [[4, -2], [8, -2]]; with the bias −30 and MaxPool2d(3, 1, 1),
+ * [[-4, -4, -12], [-2, -2, -12], [-2, -2, -12]]. */
+static void
+test_worked_maxpool_padding (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  spec.has_bias = TRUE;
+  spec.bias = -20;
+  spec.relu = FALSE;
+  spec.flatten = FALSE;
+
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  const float conv[9] = { 4, -2, -12, 6, -2, -12, 8, -2, -12 };
+  const float pool[4] = { 4, -2, 8, -2 };
+  assert_stage (w, CS_WORKED_STAGE_CONV, "conv2d", 3, 3, conv);
+  assert_stage (w, CS_WORKED_STAGE_POOL, "maxpool2d", 2, 2, pool);
+  g_assert_null (cs_worked_find_stage (w, CS_WORKED_STAGE_RELU));
+  g_assert_cmpuint (cs_worked_get_n_stages (w), ==, 3);
+  assert_sums (w);
+  g_assert_cmpfloat (cs_worked_get_conv_cell (w, 0, 0)->bias, ==, -20.0f);
+  g_assert_cmpfloat (cs_worked_get_conv_cell (w, 0, 0)->sum, ==, 24.0);
+
+  /* pool[0,1]: window rows −1..0, columns 1..2: two padding cells, −2 wins */
+  const CsWorkedPoolCell *p01 = cs_worked_get_pool_cell (w, 0, 1);
+  g_assert_true (p01->cells[0].padding && p01->cells[1].padding);
+  g_assert_false (p01->cells[2].padding || p01->cells[3].padding);
+  g_assert_cmpint (p01->winner, ==, 2);
+  g_assert_cmpint (p01->cells[2].row, ==, 0);
+  g_assert_cmpint (p01->cells[2].col, ==, 1);
+
+  spec.bias = -30;
+  spec.pool_kernel[0] = spec.pool_kernel[1] = 3;
+  spec.pool_stride[0] = spec.pool_stride[1] = 1;
+  g_autoptr(CsWorked) w3 = worked_new_ok (&spec);
+  const float pool3[9] = { -4, -4, -12, -2, -2, -12, -2, -2, -12 };
+  assert_stage (w3, CS_WORKED_STAGE_POOL, "maxpool2d", 3, 3, pool3);
+  for (int o = 0; o < 9; o++)
+    {
+      const CsWorkedPoolCell *p = cs_worked_get_pool_cell (w3, o / 3, o % 3);
+      g_assert_cmpint (p->n_cells, ==, 9);
+      g_assert_false (p->cells[p->winner].padding);
+      g_assert_cmpfloat (p->cells[p->winner].value, ==, pool3[o]);
+    }
+  /* pool[2,2]: the corner, five padding cells, and −12 wins from [1,1] (ties
+   * with [2,1]: the first in row-major order, as PyTorch) */
+  const CsWorkedPoolCell *p22 = cs_worked_get_pool_cell (w3, 2, 2);
+  int n_padding = 0;
+  for (int t = 0; t < 9; t++)
+    n_padding += p22->cells[t].padding;
+  g_assert_cmpint (n_padding, ==, 5);
+  g_assert_cmpint (p22->cells[p22->winner].row, ==, 1);
+  g_assert_cmpint (p22->cells[p22->winner].col, ==, 1);
+}
+
+/* Average pooling counts padding cells in the divisor (PyTorch's default
+ * count_include_pad=True). Expected numbers from Debian's python3-torch:
+ *   r = F.relu(F.conv2d(x, k))
+ *   F.avg_pool2d(r, 2, 2, 1)  → [[6, 6.5], [13.5, 13]]
+ *   F.avg_pool2d(r, 3, 1, 1) · 9 → [[86, 102, 52], [132, 156, 78], [90, 106, 52]]
+ *   F.avg_pool2d(F.conv2d(x, k, bias=tensor([-20.])), 2, 2, 1) → [[1, -3.5], [3.5, -7]] */
+static void
+test_worked_avgpool (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  spec.pool = CS_WORKED_POOL_AVG;
+
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  const float pool[4] = { 6, 6.5f, 13.5f, 13 };
+  assert_stage (w, CS_WORKED_STAGE_POOL, "avgpool2d", 2, 2, pool);
+  assert_stage (w, CS_WORKED_STAGE_FLATTEN, "flatten", 1, 4, pool);
+  /* pool[0,0] = (0 + 0 + 0 + 24) / 4: three padding cells counted */
+  const CsWorkedPoolCell *p00 = cs_worked_get_pool_cell (w, 0, 0);
+  g_assert_cmpint (p00->winner, ==, -1);
+  g_assert_cmpint (p00->divisor, ==, 4);
+  g_assert_cmpfloat (p00->sum, ==, 24.0);
+  for (int t = 0; t < 3; t++)
+    {
+      g_assert_true (p00->cells[t].padding);
+      g_assert_cmpfloat (p00->cells[t].value, ==, 0.0f);
+    }
+  g_assert_false (p00->cells[3].padding);
+  g_assert_cmpfloat (cs_worked_get_pool_cell (w, 1, 1)->sum, ==, 52.0);
+
+  spec.pool_kernel[0] = spec.pool_kernel[1] = 3;
+  spec.pool_stride[0] = spec.pool_stride[1] = 1;
+  g_autoptr(CsWorked) w3 = worked_new_ok (&spec);
+  const double sums[9] = { 86, 102, 52, 132, 156, 78, 90, 106, 52 };
+  float pool3[9];
+  for (int i = 0; i < 9; i++)
+    pool3[i] = (float) (sums[i] / 9);
+  assert_stage (w3, CS_WORKED_STAGE_POOL, "avgpool2d", 3, 3, pool3);
+  for (int o = 0; o < 9; o++)
+    {
+      const CsWorkedPoolCell *p = cs_worked_get_pool_cell (w3, o / 3, o % 3);
+      g_assert_cmpint (p->divisor, ==, 9);
+      g_assert_cmpfloat (p->sum, ==, sums[o]);
+    }
+
+  spec.pool_kernel[0] = spec.pool_kernel[1] = 2;
+  spec.pool_stride[0] = spec.pool_stride[1] = 2;
+  spec.has_bias = TRUE;
+  spec.bias = -20;
+  spec.relu = FALSE;
+  g_autoptr(CsWorked) wb = worked_new_ok (&spec);
+  const float poolb[4] = { 1, -3.5f, 3.5f, -7 };
+  assert_stage (wb, CS_WORKED_STAGE_POOL, "avgpool2d", 2, 2, poolb);
+}
+
+/* Rectangular pooling windows and strides, checked by a naive max here. */
+static void
+test_worked_pool_rectangular (void)
+{
+  CsWorkedSpec spec;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+
+  cs_worked_spec_init_default (&spec);
+  spec.H = 9;
+  spec.W = 8;
+  for (int i = 0; i < spec.H * spec.W; i++)
+    spec.input[i] = (float) g_rand_int_range (rand, -9, 10);
+  spec.padding[0] = spec.padding[1] = 1;
+  spec.relu = FALSE;
+  spec.pool_kernel[0] = 3;
+  spec.pool_kernel[1] = 2;
+  spec.pool_stride[0] = 2;
+  spec.pool_stride[1] = 3;
+  spec.pool_padding[0] = 1;
+  spec.pool_padding[1] = 0;
+
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  const CsWorkedStage *conv = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
+  const CsWorkedStage *pool = cs_worked_find_stage (w, CS_WORKED_STAGE_POOL);
+  g_assert_cmpint (conv->rows, ==, 9);
+  g_assert_cmpint (conv->cols, ==, 8);
+  g_assert_cmpint (pool->rows, ==, (9 + 2 - 3) / 2 + 1);
+  g_assert_cmpint (pool->cols, ==, (8 - 2) / 3 + 1);
+  for (int oh = 0; oh < pool->rows; oh++)
+    for (int ow = 0; ow < pool->cols; ow++)
+      {
+        float best = -INFINITY;
+        int at = -1;
+        for (int i = 0; i < 3; i++)
+          for (int j = 0; j < 2; j++)
+            {
+              int h = oh * 2 - 1 + i, v = ow * 3 + j;
+              if (h < 0 || h >= 9 || v < 0 || v >= 8)
+                continue;
+              if (conv->values[h * 8 + v] > best)
+                {
+                  best = conv->values[h * 8 + v];
+                  at = h * 8 + v;
+                }
+            }
+        const CsWorkedPoolCell *p = cs_worked_get_pool_cell (w, oh, ow);
+        g_assert_cmpfloat (p->value, ==, best);
+        g_assert_cmpint (p->cells[p->winner].row * 8 + p->cells[p->winner].col, ==, at);
+      }
+}
+
+/* ---------------------------------------------------------------------------
+ * The engine's numbers, on either backend, and a wrong engine caught
+ */
+
+/* The reference loops give the same example as OpenBLAS. */
+static void
+test_worked_backends (void)
+{
+  CsWorkedSpec spec;
+  g_autoptr(GError) error = NULL;
+
+  cs_worked_spec_init_default (&spec);
+  spec.padding[0] = spec.padding[1] = 1;
+  spec.dilation[1] = 2;
+  spec.has_bias = TRUE;
+  spec.bias = 0.25f;
+  spec.pool = CS_WORKED_POOL_AVG;
+
+  g_autoptr(CsWorked) cpu = worked_new_ok (&spec);
+  g_autoptr(CsWorked) ref = cs_worked_new_with_backend (&spec, cs_backend_ref (), &error);
+  g_assert_no_error (error);
+  g_assert_true (cs_model_get_backend (cs_worked_get_model (ref)) == cs_backend_ref ());
+  g_assert_cmpuint (cs_worked_get_n_stages (cpu), ==, cs_worked_get_n_stages (ref));
+  for (guint i = 0; i < cs_worked_get_n_stages (cpu); i++)
+    {
+      const CsWorkedStage *a = cs_worked_get_stage (cpu, i), *b = cs_worked_get_stage (ref, i);
+      g_assert_cmpint (a->rows * a->cols, ==, b->rows * b->cols);
+      for (int k = 0; k < a->rows * a->cols; k++)
+        g_assert_cmpfloat_with_epsilon (a->values[k], b->values[k], 1e-5);
+    }
+  assert_sums (ref);
+}
+
+/* A backend that gets one number wrong: the example refuses to show it. */
+static CsBackend broken;
+
+static void
+gemm_off_by_a_hundredth (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+                         float alpha, const float *A, int lda, const float *B, int ldb,
+                         float beta, float *C, int ldc)
+{
+  cs_backend_ref ()->gemm (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  C[4] += 0.01f;   /* C is (1, 9): conv2d[1,1] of the 3×3 map */
+}
+
+static void
+pool_wrong (float *out, gint32 *argmax, const float *inp, int planes, const CsWindow *g,
+            CsPoolKind kind)
+{
+  cs_backend_ref ()->pool_forward (out, argmax, inp, planes, g, kind);
+  if (kind == CS_POOL_MAX)
+    argmax[3] = 2 * g->W + 1;    /* [2,1], in the window of pool[1,1] but not its first */
+  else
+    out[3] += 0.5f;
+}
+
+static void
+test_worked_wrong_engine (void)
+{
+  CsWorkedSpec spec;
+  g_autoptr(GError) error = NULL;
+
+  cs_worked_spec_init_default (&spec);
+  broken = *cs_backend_ref ();
+  broken.gemm = gemm_off_by_a_hundredth;
+  g_autoptr(CsWorked) w = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_null (w);
+  g_assert_error (error, CS_ERROR, CS_ERROR_MISMATCH);
+  g_test_message ("%s", error->message);
+  g_assert_cmpstr (error->message, ==, "the engine gives conv2d[1,1] = 18.0100002 but the "
+                   "example writes out 18");
+  g_clear_error (&error);
+
+  /* max pooling: a winner that is not the first maximum is still a maximum
+   * (18 ties at [1,1] and [2,1]), so that one passes; a wrong value does not */
+  broken = *cs_backend_ref ();
+  broken.pool_forward = pool_wrong;
+  g_autoptr(CsWorked) tie = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_no_error (error);
+  const CsWorkedPoolCell *p11 = cs_worked_get_pool_cell (tie, 1, 1);
+  g_assert_cmpint (p11->cells[p11->winner].row, ==, 2);   /* the engine's, as it says */
+
+  spec.pool = CS_WORKED_POOL_AVG;
+  g_autoptr(CsWorked) avg = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_null (avg);
+  g_assert_error (error, CS_ERROR, CS_ERROR_MISMATCH);
+  g_assert_cmpstr (error->message, ==, "the engine gives avgpool2d[1,1] = 13.5 but the "
+                   "example writes out 13");
+}
+
+/* ---------------------------------------------------------------------------
+ * The formula
+ */
+
+static void
+test_worked_formula (void)
+{
+  g_autofree char *conv = cs_window_out_size_formula (5, 3, 1, 0, 1);
+  g_autofree char *pool = cs_window_out_size_formula (3, 2, 2, 1, 1);
+  g_autofree char *none = cs_window_out_size_formula (2, 3, 2, 0, 1);
+
+  g_assert_cmpstr (conv, ==, "⌊(5 + 2·0 − 1·(3−1) − 1)/1⌋ + 1 = 3");
+  g_assert_cmpstr (pool, ==, "⌊(3 + 2·1 − 1·(2−1) − 1)/2⌋ + 1 = 2");
+  /* ⌊−1/2⌋ + 1 = 0: the window does not fit */
+  g_assert_cmpstr (none, ==, "⌊(2 + 2·0 − 1·(3−1) − 1)/2⌋ + 1 = 0");
+  g_assert_true (g_str_has_prefix (CS_WINDOW_OUT_SIZE_FORMULA, "⌊(H + 2p − d(k−1) − 1)/s⌋"));
+
+  /* The same number as the engine's cs_window_out_size wherever it fits. */
+  for (int in = 1; in <= 9; in++)
+    for (int k = 1; k <= 4; k++)
+      for (int s = 1; s <= 3; s++)
+        for (int p = 0; p <= 2; p++)
+          for (int d = 1; d <= 2; d++)
+            {
+              g_autofree char *f = cs_window_out_size_formula (in, k, s, p, d);
+              int n = atoi (strrchr (f, '=') + 1);
+              int engine = cs_window_out_size (in, k, s, p, d);
+              if (engine > 0)
+                g_assert_cmpint (n, ==, engine);
+              else
+                g_assert_cmpint (n, <=, 0);
+            }
+}
+
+/* ---------------------------------------------------------------------------
+ * Grids as text
+ */
+
+static void
+test_worked_parse_good (void)
+{
+  float v[CS_WORKED_MAX_SIZE * CS_WORKED_MAX_SIZE];
+  int rows = 0, cols = 0;
+  g_autoptr(GError) error = NULL;
+  struct { const char *text; int rows, cols; float first, last; } cases[] = {
+    { "1 2 3; 4 5 6; 7 8 9", 3, 3, 1, 9 },
+    { "1,2,3;4,5,6", 2, 3, 1, 6 },
+    { " 1, 2 ;3 ,4 ; ", 2, 2, 1, 4 },
+    { "-1.5 2e1\n0.25 -0\n", 2, 2, -1.5f, -0.0f },
+    { "7", 1, 1, 7, 7 },
+    { "1\t2\t3\t4", 1, 4, 1, 4 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_assert_true (cs_worked_parse_grid (cases[i].text, CS_WORKED_ARG_INPUT, v, &rows,
+                                           &cols, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (rows, ==, cases[i].rows);
+      g_assert_cmpint (cols, ==, cases[i].cols);
+      g_assert_cmpfloat (v[0], ==, cases[i].first);
+      g_assert_cmpfloat (v[rows * cols - 1], ==, cases[i].last);
+    }
+  g_assert_true (cs_worked_parse_grid ("-1.5 2e1\n0.25 -0", CS_WORKED_ARG_KERNEL, v, &rows,
+                                       &cols, &error));
+  g_assert_cmpfloat (v[1], ==, 20.0f);
+  g_assert_cmpfloat (v[2], ==, 0.25f);
+
+  /* 64 × 64 is the largest */
+  GString *big = g_string_new (NULL);
+  for (int r = 0; r < 64; r++)
+    for (int c = 0; c < 64; c++)
+      g_string_append_printf (big, "%d%s", r * 64 + c, c == 63 ? ";" : " ");
+  g_assert_true (cs_worked_parse_grid (big->str, CS_WORKED_ARG_INPUT, v, &rows, &cols,
+                                       &error));
+  g_assert_cmpint (rows, ==, 64);
+  g_assert_cmpint (cols, ==, 64);
+  g_assert_cmpfloat (v[64 * 64 - 1], ==, 4095.0f);
+  g_string_free (big, TRUE);
+}
+
+typedef struct
+{
+  const char *name;
+  const char *text;
+  CsWorkedArg arg;
+  const char *message;     /* exactly */
+} BadGrid;
+
+#define RANGE "−1000000 and 1000000"
+
+static const BadGrid bad_grids[] = {
+  { "empty", "", CS_WORKED_ARG_INPUT,
+    "input: no numbers; write rows of numbers separated by “;”, e.g. “1 2 3; 4 5 6”" },
+  { "blank", " ; ;\n", CS_WORKED_ARG_KERNEL,
+    "kernel: no numbers; write rows of numbers separated by “;”, e.g. “1 2 3; 4 5 6”" },
+  { "ragged", "1 2 3; 4 5", CS_WORKED_ARG_KERNEL, "kernel: row 2 has 2 numbers, row 1 has 3" },
+  { "ragged-one", "1 2; 3 4; 5", CS_WORKED_ARG_INPUT,
+    "input: row 3 has 1 number, row 1 has 2" },
+  { "longer", "1; 2 3", CS_WORKED_ARG_INPUT, "input: row 2 has 2 numbers, row 1 has 1" },
+  { "empty-row", "1 2;; 3 4", CS_WORKED_ARG_INPUT, "input: row 2 is empty" },
+  { "not-a-number", "1 2; 3 x", CS_WORKED_ARG_INPUT,
+    "input: row 2, number 2: “x” is not a number" },
+  { "trailing-junk", "1 2px", CS_WORKED_ARG_KERNEL,
+    "kernel: row 1, number 2: “2px” is not a number" },
+  { "brackets", "[[1, 2], [3, 4]]", CS_WORKED_ARG_INPUT,
+    "input: row 1, number 1: “[[1” is not a number" },
+  { "nan", "1 nan", CS_WORKED_ARG_INPUT,
+    "input: row 1, number 2: nan is out of range; values must be between " RANGE },
+  { "inf", "-inf 1", CS_WORKED_ARG_KERNEL,
+    "kernel: row 1, number 1: -inf is out of range; values must be between " RANGE },
+  { "huge", "1 2; 3 1e7", CS_WORKED_ARG_INPUT,
+    "input: row 2, number 2: 1e+07 is out of range; values must be between " RANGE },
+};
+
+static void
+test_worked_parse_bad (gconstpointer data)
+{
+  const BadGrid *bg = data;
+  float v[CS_WORKED_MAX_SIZE * CS_WORKED_MAX_SIZE];
+  int rows = -1, cols = -1;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (cs_worked_parse_grid (bg->text, bg->arg, v, &rows, &cols, &error));
+  g_assert_error (error, CS_WORKED_ERROR, (gint) bg->arg);
+  g_assert_cmpstr (error->message, ==, bg->message);
+  g_assert_null (strchr (error->message, '\n'));
+  g_assert_cmpint (rows, ==, -1);
+}
+
+static void
+test_worked_parse_too_large (void)
+{
+  float v[CS_WORKED_MAX_SIZE * CS_WORKED_MAX_SIZE];
+  int rows, cols;
+  g_autoptr(GError) error = NULL;
+  GString *tall = g_string_new (NULL), *wide = g_string_new (NULL);
+
+  for (int i = 0; i < 65; i++)
+    {
+      g_string_append (tall, "1;");
+      g_string_append (wide, "1 ");
+    }
+  g_assert_false (cs_worked_parse_grid (tall->str, CS_WORKED_ARG_INPUT, v, &rows, &cols,
+                                        &error));
+  g_assert_cmpstr (error->message, ==, "input: 65 rows, at most 64");
+  g_clear_error (&error);
+  g_assert_false (cs_worked_parse_grid (wide->str, CS_WORKED_ARG_KERNEL, v, &rows, &cols,
+                                        &error));
+  g_assert_cmpstr (error->message, ==, "kernel: row 1 has more than 64 numbers");
+  g_string_free (tall, TRUE);
+  g_string_free (wide, TRUE);
+}
+
+/* ---------------------------------------------------------------------------
+ * Bad specs: one error each, naming the argument
+ */
+
+typedef struct
+{
+  const char *name;
+  void (*change) (CsWorkedSpec *spec);
+  CsWorkedArg arg;
+  const char *message;
+} BadSpec;
+
+static void no_input (CsWorkedSpec *s) { s->H = 0; }
+static void input_too_large (CsWorkedSpec *s) { s->H = 65; s->W = 3; }
+static void input_nan (CsWorkedSpec *s) { s->input[7] = NAN; }
+static void kernel_empty (CsWorkedSpec *s) { s->kw = 0; }
+static void kernel_too_large (CsWorkedSpec *s) { s->kh = s->kw = 7; }
+static void kernel_huge_value (CsWorkedSpec *s) { s->kernel[0] = -2e6f; }
+static void dilated_too_large (CsWorkedSpec *s) { s->dilation[0] = s->dilation[1] = 3; }
+static void stride_zero (CsWorkedSpec *s) { s->stride[1] = 0; }
+static void stride_negative (CsWorkedSpec *s) { s->stride[0] = s->stride[1] = -1; }
+static void stride_absurd (CsWorkedSpec *s) { s->stride[0] = 65; }
+static void padding_negative (CsWorkedSpec *s) { s->padding[0] = -1; }
+static void padding_absurd (CsWorkedSpec *s) { s->padding[1] = 1000; }
+static void dilation_zero (CsWorkedSpec *s) { s->dilation[0] = 0; }
+static void bias_inf (CsWorkedSpec *s) { s->has_bias = TRUE; s->bias = INFINITY; }
+static void pool_kernel_zero (CsWorkedSpec *s) { s->pool_kernel[0] = 0; }
+static void pool_stride_negative (CsWorkedSpec *s) { s->pool_stride[1] = -2; }
+static void pool_padding_negative (CsWorkedSpec *s) { s->pool_padding[1] = -1; }
+
+static void
+kernel_over_padded (CsWorkedSpec *s)
+{
+  s->kh = s->kw = 5;
+  s->H = 2;
+  s->padding[0] = 1;
+}
+
+static void
+too_many_products (CsWorkedSpec *s)
+{
+  s->H = s->W = s->kh = s->kw = 40;
+  s->padding[0] = s->padding[1] = 20;
+}
+
+static void
+pool_padding_over_half (CsWorkedSpec *s)
+{
+  s->pool_padding[0] = s->pool_padding[1] = 2;
+}
+
+static void
+pool_too_large (CsWorkedSpec *s)
+{
+  s->pool_kernel[0] = s->pool_kernel[1] = 6;
+  s->pool_padding[0] = s->pool_padding[1] = 0;
+}
+
+static void
+avgpool_too_large (CsWorkedSpec *s)
+{
+  s->pool = CS_WORKED_POOL_AVG;
+  s->pool_kernel[1] = 6;
+}
+
+static const BadSpec bad_specs[] = {
+  { "input/empty", no_input, CS_WORKED_ARG_INPUT, "input: is empty (0×5)" },
+  { "input/too-large", input_too_large, CS_WORKED_ARG_INPUT,
+    "input: 65×3 is too large, at most 64×64" },
+  { "input/nan", input_nan, CS_WORKED_ARG_INPUT,
+    "input: row 2, number 3: nan is out of range; values must be between " RANGE },
+  { "kernel/empty", kernel_empty, CS_WORKED_ARG_KERNEL, "kernel: is empty (3×0)" },
+  { "kernel/larger-than-input", kernel_too_large, CS_WORKED_ARG_KERNEL,
+    "kernel: the 7×7 kernel is larger than the 5×5 input padded by 0×0 (5×5): "
+    "the output would be 0×0" },
+  { "kernel/larger-than-padded", kernel_over_padded, CS_WORKED_ARG_KERNEL,
+    "kernel: the 5×5 kernel is larger than the 2×5 input padded by 1×0 (4×5): "
+    "the output would be 0×1" },
+  { "kernel/huge-value", kernel_huge_value, CS_WORKED_ARG_KERNEL,
+    "kernel: row 1, number 1: -2e+06 is out of range; values must be between " RANGE },
+  { "kernel/dilated-too-large", dilated_too_large, CS_WORKED_ARG_KERNEL,
+    "kernel: the 3×3 kernel with dilation 3×3 spans 7×7 cells, which is larger than the "
+    "5×5 input padded by 0×0 (5×5): the output would be 0×0" },
+  { "kernel/too-many-products", too_many_products, CS_WORKED_ARG_KERNEL,
+    "kernel: a 40×40 kernel over 41×41 output cells makes 2689600 products, more than the "
+    "1048576 this writes out; use a smaller input or kernel" },
+  { "stride/zero", stride_zero, CS_WORKED_ARG_STRIDE,
+    "stride: 0 is out of range, it must be between 1 and 64" },
+  { "stride/negative", stride_negative, CS_WORKED_ARG_STRIDE,
+    "stride: -1 is out of range, it must be between 1 and 64" },
+  { "stride/absurd", stride_absurd, CS_WORKED_ARG_STRIDE,
+    "stride: 65 is out of range, it must be between 1 and 64" },
+  { "padding/negative", padding_negative, CS_WORKED_ARG_PADDING,
+    "padding: -1 is out of range, it must be between 0 and 64" },
+  { "padding/absurd", padding_absurd, CS_WORKED_ARG_PADDING,
+    "padding: 1000 is out of range, it must be between 0 and 64" },
+  { "dilation/zero", dilation_zero, CS_WORKED_ARG_DILATION,
+    "dilation: 0 is out of range, it must be between 1 and 64" },
+  { "bias/inf", bias_inf, CS_WORKED_ARG_BIAS,
+    "bias: inf is out of range; values must be between " RANGE },
+  { "pool-kernel/zero", pool_kernel_zero, CS_WORKED_ARG_POOL_KERNEL,
+    "pool-kernel: 0 is out of range, it must be between 1 and 64" },
+  { "pool-kernel/too-large", pool_too_large, CS_WORKED_ARG_POOL_KERNEL,
+    "pool-kernel: the 6×6 window is larger than the 3×3 map padded by 0×0 (3×3)" },
+  { "pool-kernel/avg-too-large", avgpool_too_large, CS_WORKED_ARG_POOL_KERNEL,
+    "pool-kernel: the 2×6 window is larger than the 3×3 map padded by 1×1 (5×5)" },
+  { "pool-stride/negative", pool_stride_negative, CS_WORKED_ARG_POOL_STRIDE,
+    "pool-stride: -2 is out of range, it must be between 1 and 64" },
+  { "pool-padding/over-half", pool_padding_over_half, CS_WORKED_ARG_POOL_PADDING,
+    "pool-padding: 2 is more than half the pool kernel 2 (PyTorch refuses it too)" },
+  { "pool-padding/negative", pool_padding_negative, CS_WORKED_ARG_POOL_PADDING,
+    "pool-padding: -1 is out of range, it must be between 0 and 64" },
+};
+
+static void
+test_worked_bad_spec (gconstpointer data)
+{
+  const BadSpec *bs = data;
+  CsWorkedSpec spec;
+  g_autoptr(GError) error = NULL;
+
+  cs_worked_spec_init_default (&spec);
+  bs->change (&spec);
+  g_assert_false (cs_worked_spec_validate (&spec, &error));
+  g_assert_error (error, CS_WORKED_ERROR, (gint) bs->arg);
+  g_assert_cmpstr (error->message, ==, bs->message);
+  g_assert_true (g_str_has_prefix (error->message, cs_worked_arg_name (bs->arg)));
+  g_clear_error (&error);
+
+  /* cs_worked_new () refuses it with the same error and builds nothing. */
+  g_autoptr(CsWorked) w = cs_worked_new (&spec, &error);
+  g_assert_null (w);
+  g_assert_error (error, CS_WORKED_ERROR, (gint) bs->arg);
+  g_assert_cmpstr (error->message, ==, bs->message);
+}
+
+/* Pool settings do not matter without pooling; absent stages are absent. */
+static void
+test_worked_stages_optional (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  spec.pool = CS_WORKED_POOL_NONE;
+  spec.pool_kernel[0] = 0;          /* ignored */
+  spec.relu = FALSE;
+
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_assert_cmpuint (cs_worked_get_n_stages (w), ==, 3);
+  g_assert_cmpstr (cs_worked_get_stage (w, 2)->name, ==, "flatten");
+  const float conv[9] = { 24, 18, 8, 26, 18, 8, 28, 18, 8 };
+  assert_stage (w, CS_WORKED_STAGE_FLATTEN, "flatten", 1, 9, conv);
+  g_assert_true (cs_shape_equal (&cs_worked_get_stage (w, 2)->shape, &(CsShape) { 1, { 9 } }));
+  g_assert_null (cs_worked_find_stage (w, CS_WORKED_STAGE_POOL));
+  g_assert_null (cs_worked_find_stage (w, CS_WORKED_STAGE_RELU));
+
+  g_assert_cmpstr (cs_worked_arg_name (CS_WORKED_ARG_POOL_PADDING), ==, "pool-padding");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/core/worked/default", test_worked_default);
+  g_test_add_func ("/core/worked/default-is-preset", test_worked_default_is_preset);
+  for (gsize i = 0; i < G_N_ELEMENTS (naive_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/core/worked/naive/", naive_cases[i].name, NULL);
+      g_test_add_data_func (path, &naive_cases[i], test_worked_naive);
+    }
+  g_test_add_func ("/core/worked/maxpool/padding", test_worked_maxpool_padding);
+  g_test_add_func ("/core/worked/avgpool/padding", test_worked_avgpool);
+  g_test_add_func ("/core/worked/pool/rectangular", test_worked_pool_rectangular);
+  g_test_add_func ("/core/worked/stages-optional", test_worked_stages_optional);
+  g_test_add_func ("/core/worked/backends", test_worked_backends);
+  g_test_add_func ("/core/worked/wrong-engine", test_worked_wrong_engine);
+  g_test_add_func ("/core/worked/formula", test_worked_formula);
+  g_test_add_func ("/core/worked/parse/good", test_worked_parse_good);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_grids); i++)
+    {
+      g_autofree char *path = g_strconcat ("/core/worked/parse/bad/", bad_grids[i].name, NULL);
+      g_test_add_data_func (path, &bad_grids[i], test_worked_parse_bad);
+    }
+  g_test_add_func ("/core/worked/parse/too-large", test_worked_parse_too_large);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_specs); i++)
+    {
+      g_autofree char *path = g_strconcat ("/core/worked/bad/", bad_specs[i].name, NULL);
+      g_test_add_data_func (path, &bad_specs[i], test_worked_bad_spec);
+    }
+
+  return g_test_run ();
+}
