@@ -18,7 +18,8 @@
  * on a larger canvas, then preprocessed, with the MLP and the SimpleCNN
  * trained 2 epochs on the bundled training digits: the sub-pixel map gave
  * 92.3% and 96.4% (originals: 92.1%, 96.3%), the whole-pixel move 91.5% and
- * 95.7–96.0%, and a lower loss in 5 of the 6 cases. The sub-pixel map also
+ * 95.7–96.0%; with the digits also given at 28 × 28, the sub-pixel map had
+ * the lower loss in 5 of the 6 cases. The sub-pixel map also
  * changes smoothly as a stroke grows and gives the same image for the same
  * drawing on a canvas of any size, which the live Draw view wants; the price
  * is a box that straddles 21 pixels with grey ends instead of filling 20.
