@@ -16,6 +16,7 @@
  */
 #include "dataset.h"
 
+#include "image-private.h"
 #include "paths.h"
 #include "rng.h"
 
@@ -393,6 +394,7 @@ cs_dataset_free (CsDataset *ds)
   g_free (ds->images);
   g_free (ds->labels);
   g_free (ds->name);
+  g_strfreev (ds->class_names);
   g_free (ds);
 }
 
@@ -513,6 +515,177 @@ cs_dataset_load_named (const char  *name,
   g_free (ds->name);
   ds->name = g_strdup_printf ("%s, %s", title, split);
   return ds;
+}
+
+/* ---------------------------------------------------------------------------
+ * Image folders
+ */
+
+#define FOLDER_SIDE 28
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  /* bytes, as Python's sorted () orders the same names in UTF-8 */
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names in the folder at path that do not start with ".", sorted. */
+static GPtrArray *
+list_folder (const char  *path,
+             GError     **error)
+{
+  /* GLib's message names the folder: "Error opening directory “…”: …" */
+  g_autoptr(GDir) dir = g_dir_open (path, 0, error);
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+/* Reads the class folder class_path's files as label into images and
+ * labels. */
+static gboolean
+read_class (const char  *class_path,
+            guint8       label,
+            GByteArray  *images,
+            GByteArray  *labels,
+            GError     **error)
+{
+  g_autoptr(GPtrArray) files = list_folder (class_path, error);
+  g_autofree char *display = g_filename_display_name (class_path);
+  guint8 resized[FOLDER_SIDE * FOLDER_SIDE];
+  guint count = 0;
+
+  if (files == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *file = g_build_filename (class_path, files->pdata[i], NULL);
+      int width = 0, height = 0;
+
+      if (g_file_test (file, G_FILE_TEST_IS_DIR))
+        {
+          g_autofree char *file_display = g_filename_display_name (file);
+          g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_FORMAT,
+                       "%s: a folder inside the class folder %s; an image folder "
+                       "holds its pictures directly in its class folders",
+                       file_display, display);
+          return FALSE;
+        }
+
+      if ((guint64) images->len + sizeof resized > CS_DATASET_MAX_BYTES)
+        {
+          g_autofree char *limit = g_format_size_full (CS_DATASET_MAX_BYTES,
+                                                       G_FORMAT_SIZE_IEC_UNITS);
+          g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                       "%s: more images than Convscope loads (%s of 28 × 28 "
+                       "pixels)", display, limit);
+          return FALSE;
+        }
+
+      g_autofree guint8 *luma = _cs_image_load_luma (file, &width, &height, error);
+      if (luma == NULL)
+        return FALSE;
+      cs_image_resize_u8 (luma, width, height, resized, FOLDER_SIDE, FOLDER_SIDE);
+      g_byte_array_append (images, resized, sizeof resized);
+      g_byte_array_append (labels, &label, 1);
+      count++;
+    }
+
+  if (count == 0)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_EMPTY,
+                   "%s: the class folder holds no images", display);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+CsDataset *
+cs_dataset_load_folder (const char  *path,
+                        GError     **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  g_autofree char *display = g_filename_display_name (path);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "%s: no such folder", display);
+      return NULL;
+    }
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
+                   "%s: not a folder (an image-folder dataset is a folder with "
+                   "one sub-folder of pictures per class)", display);
+      return NULL;
+    }
+
+  g_autoptr(GPtrArray) names = list_folder (path, error);
+  if (names == NULL)
+    return NULL;
+
+  /* the class folders, in order; files beside them are not classes */
+  g_autoptr(GStrvBuilder) classes = g_strv_builder_new ();
+  guint n_classes = 0;
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *sub = g_build_filename (path, names->pdata[i], NULL);
+      if (g_file_test (sub, G_FILE_TEST_IS_DIR))
+        {
+          g_strv_builder_add (classes, names->pdata[i]);
+          n_classes++;
+        }
+    }
+  if (n_classes == 0)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_EMPTY,
+                   "%s: no class folders in it (an image-folder dataset holds "
+                   "one sub-folder of pictures per class, such as 0, 1, … 9)",
+                   display);
+      return NULL;
+    }
+  if (n_classes > CS_DATASET_MAX_CLASSES)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_TOO_LARGE,
+                   "%s: %u class folders, more than the %u Convscope's labels "
+                   "can tell apart", display, n_classes, CS_DATASET_MAX_CLASSES);
+      return NULL;
+    }
+
+  g_auto(GStrv) class_names = g_strv_builder_end (classes);
+  g_autoptr(GByteArray) images = g_byte_array_new ();
+  g_autoptr(GByteArray) labels = g_byte_array_new ();
+  for (guint k = 0; k < n_classes; k++)
+    {
+      g_autofree char *class_path = g_build_filename (path, class_names[k], NULL);
+
+      if (!read_class (class_path, (guint8) k, images, labels, error))
+        return NULL;
+    }
+
+  g_autoptr(CsDataset) ds = g_new0 (CsDataset, 1);
+  ds->n = labels->len;
+  ds->rows = ds->cols = FOLDER_SIDE;
+  ds->n_classes = n_classes;
+  ds->images = g_byte_array_steal (images, NULL);
+  ds->labels = g_byte_array_steal (labels, NULL);
+  ds->class_names = g_steal_pointer (&class_names);
+  ds->name = g_path_get_basename (path);
+  return g_steal_pointer (&ds);
 }
 
 /* ---------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-/* dataset.h — labelled image datasets: IDX files and mini-batches
+/* dataset.h — labelled image datasets: IDX files, image folders, mini-batches
  *
  * A CsDataset holds n grey images of rows × cols bytes and their labels, all
  * in memory. cs_dataset_load_idx() reads the MNIST IDX format (plain or
  * gzip, told apart by the bytes, not the name) and checks every field of it
  * before it allocates anything; cs_dataset_load_named() finds the digits
- * bundled with Convscope and Debian's Fashion-MNIST. A CsBatcher serves
+ * bundled with Convscope and Debian's Fashion-MNIST;
+ * cs_dataset_load_folder() reads a folder of PNG and JPEG files with one
+ * sub-folder per class, as torchvision's ImageFolder does. A CsBatcher serves
  * mini-batches in a seeded shuffled order, the way a PyTorch DataLoader with
  * shuffle=True and drop_last=False does.
  */
@@ -28,6 +30,7 @@ typedef enum
 /* Limits checked on the header, before any allocation */
 #define CS_DATASET_MAX_SIDE   4096u              /* rows, cols */
 #define CS_DATASET_MAX_BYTES  (G_GUINT64_CONSTANT (1) << 30)  /* pixels, and labels */
+#define CS_DATASET_MAX_CLASSES 256u              /* a label is a byte */
 
 typedef struct
 {
@@ -37,6 +40,8 @@ typedef struct
   guint8 *images;     /* (n, rows, cols), row-major, 0..255, 0 = background */
   guint8 *labels;     /* (n) */
   char *name;         /* for messages and the UI: "MNIST digits (bundled), train" */
+  char **class_names; /* (n_classes), NULL-terminated: the class folders' names,
+                       * label k's is class_names[k]; NULL for IDX files */
 } CsDataset;
 
 GQuark     cs_dataset_error_quark      (void);
@@ -60,6 +65,38 @@ CsDataset *cs_dataset_load_named       (const char  *name,
                                         const char  *split,
                                         GError     **error);
 gboolean   cs_dataset_fashion_available (void);
+
+/* An image folder, read as torchvision's
+ *
+ *   ImageFolder (path, transform=Compose ([Grayscale (), Resize ((28, 28)),
+ *                                          ToTensor ()]))
+ *
+ * reads it: every sub-folder is a class, the classes sorted by name (byte
+ * order, as Python sorts: "10" before "2") and labelled 0, 1, … in that
+ * order; the files of each class sorted by name too. Each file becomes 28 ×
+ * 28 bytes: the grey levels of cs_image_load() (PIL's convert ("L"), but
+ * alpha composited over white where ImageFolder drops it), resized as
+ * PIL's Image.resize (BILINEAR) does when it is not 28 × 28 already, its
+ * aspect ratio not kept, as Resize ((28, 28)) does not keep it.
+ *
+ * The pixels are kept as they are, as ToTensor keeps them: nothing is
+ * inverted. A network trained on MNIST wants white digits on black, so a
+ * folder of such digits should be drawn that way.
+ *
+ * Names starting with "." are skipped, and so are files beside the class
+ * folders (a README). Errors, each naming the folder or file: the folder is
+ * missing or is not a folder (G_FILE_ERROR, as for a folder that cannot be
+ * listed); no class folders, or a class folder without images
+ * (CS_DATASET_ERROR_EMPTY); a folder inside a class folder
+ * (CS_DATASET_ERROR_FORMAT: ImageFolder would read it, Convscope says so
+ * instead of guessing); more than CS_DATASET_MAX_CLASSES classes, or more
+ * images than CS_DATASET_MAX_BYTES hold (CS_DATASET_ERROR_TOO_LARGE); a
+ * file that is not a PNG or JPEG picture, or a damaged one (its
+ * CS_IMAGE_ERROR: not skipped as ImageFolder skips names it does not
+ * know, since a dataset missing files without a word trains on less than
+ * its author thinks). */
+CsDataset *cs_dataset_load_folder      (const char  *path,
+                                        GError     **error);
 
 void       cs_dataset_free             (CsDataset   *ds);
 

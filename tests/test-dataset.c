@@ -547,6 +547,8 @@ test_digits_load (void)
       g_assert_cmpuint (ds->n_classes, ==, 10);
     }
   g_assert_cmpstr (train->name, ==, "MNIST digits (bundled), train");
+  /* IDX files name no classes */
+  g_assert_null (train->class_names);
   g_assert_cmpstr (test->name, ==, "MNIST digits (bundled), test");
 
   check_class_counts (train, digits_train);
