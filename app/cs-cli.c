@@ -1,215 +1,218 @@
 /* cs-cli.c — convscope-cli: the engine without a display
  *
- *   convscope-cli train [--model mlp] [--epochs 5] [--batch-size 64] …
+ *   convscope-cli train | eval | predict | convolve | bench [OPTIONS]
  *
- * Trains a model preset (or a model JSON file) on the bundled MNIST digits,
- * prints the loss and accuracies of every epoch and can save a checkpoint.
- * The same core code paths as the application.
+ * The same core code paths as the application, for scripts, tests and
+ * benchmarks. This file holds the dispatcher and what the subcommands
+ * share: errors, option parsing, models, datasets, JSON lines, Ctrl-C.
  */
 #include "cs-cli.h"
 
-#include "core/checkpoint.h"
-#include "core/dataset.h"
-#include "core/evaluate.h"
-#include "core/loss.h"
-#include "core/optim.h"
+#include "core/error.h"
 
 #include <locale.h>
-#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef struct
+void
+cs_cli_error (const char *command, const char *format, ...)
 {
-  char *model;
-  char *dataset;
-  int epochs;
-  int batch_size;
-  char *optimizer;
-  double lr;
-  double momentum;
-  double weight_decay;
-  gint64 seed;
-  int threads;
-  char *save;
-} TrainOptions;
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
 
-static gboolean
-fail (GError *error)
-{
-  g_printerr ("convscope-cli: %s\n", error->message);
-  return FALSE;
+  /* one line, whatever the message holds */
+  g_strdelimit (message, "\n", ' ');
+  g_printerr ("convscope-cli %s: %s\n", command, message);
 }
 
-static CsModel *
-open_model (const char *name, GError **error)
+gboolean
+cs_cli_parse (const char    *command,
+              const char    *parameter,
+              const char    *summary,
+              const char    *description,
+              GOptionEntry  *entries,
+              int           *argc,
+              char        ***argv)
 {
-  if (g_str_has_suffix (name, ".json") || strchr (name, '/') != NULL)
-    return cs_model_new_from_file (name, error);
-  return cs_model_new_preset (name, error);
-}
-
-static gboolean
-run_train (TrainOptions *o)
-{
+  g_autoptr(GOptionContext) ctx = g_option_context_new (parameter);
   g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("convscope-cli %s", command);
 
-  if (o->epochs < 1 || o->epochs > 1000)
+  g_set_prgname (prgname);
+  g_option_context_set_summary (ctx, summary);
+  if (description != NULL)
+    g_option_context_set_description (ctx, description);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, &error))
     {
-      g_printerr ("convscope-cli: --epochs must be between 1 and 1000\n");
+      cs_cli_error (command, "%s (see --help)", error->message);
       return FALSE;
-    }
-  if (o->batch_size < 1 || o->batch_size > 65536)
-    {
-      g_printerr ("convscope-cli: --batch-size must be between 1 and 65536\n");
-      return FALSE;
-    }
-
-  CsOptimConfig config;
-  CsOptimKind kind;
-  if (!cs_optim_kind_from_string (o->optimizer, &kind))
-    {
-      g_printerr ("convscope-cli: --optimizer “%s” is not one of sgd, adam, rmsprop\n",
-                  o->optimizer);
-      return FALSE;
-    }
-  cs_optim_config_init (&config, kind);
-  if (o->lr > 0)
-    config.hp.lr = (float) o->lr;
-  config.hp.momentum = (float) o->momentum;
-  config.hp.weight_decay = (float) o->weight_decay;
-  if (!cs_optim_config_validate (&config, &error))
-    return fail (error);
-
-  cs_backend_cpu_set_threads (o->threads);
-
-  g_autoptr(CsModel) model = open_model (o->model, &error);
-  if (model == NULL)
-    return fail (error);
-  g_autoptr(CsDataset) train = cs_dataset_load_named (o->dataset, "train", &error);
-  if (train == NULL)
-    return fail (error);
-  g_autoptr(CsDataset) test = cs_dataset_load_named (o->dataset, "test", &error);
-  if (test == NULL)
-    return fail (error);
-
-  const CsShape *in = cs_model_get_input_shape (model);
-  const CsShape *out = cs_model_get_output_shape (model);
-  if (cs_shape_numel (in) != (gint64) train->rows * train->cols || out->ndim != 1
-      || out->d[0] < (gint64) train->n_classes)
-    {
-      g_autofree char *ins = cs_shape_to_string (in);
-      g_autofree char *outs = cs_shape_to_string (out);
-      g_printerr ("convscope-cli: the model takes %s and gives %s, but %s has %u×%u images "
-                  "in %u classes\n", ins, outs, train->name, train->rows, train->cols,
-                  train->n_classes);
-      return FALSE;
-    }
-
-  if (!cs_model_reserve (model, o->batch_size, &error))
-    return fail (error);
-  cs_model_init (model, (guint64) o->seed);
-  g_autoptr(CsOptimizer) opt = cs_optimizer_new (model, &config);
-  g_autoptr(CsBatcher) batcher = cs_batcher_new (train, (guint32) o->batch_size,
-                                                 (guint64) o->seed);
-
-  gsize in_n = (gsize) cs_shape_numel (in);
-  float *x = cs_alloc_floats ((gsize) o->batch_size * in_n);
-  g_autofree gint32 *y = g_new (gint32, o->batch_size);
-  g_autofree float *probs = g_new (float, (gsize) o->batch_size * out->d[0]);
-
-  printf ("Training %s on %s (%u train, %u test images) with %s, lr %g, batch %d, "
-          "seed %" G_GINT64_FORMAT ", %d BLAS thread%s (%s)\n",
-          cs_model_get_title (model), train->name, train->n, test->n,
-          cs_optim_kind_to_string (kind), config.hp.lr, o->batch_size, o->seed,
-          cs_backend_cpu_get_threads (), cs_backend_cpu_get_threads () == 1 ? "" : "s",
-          cs_backend_cpu_describe ());
-
-  guint32 per_epoch = cs_batcher_batches_per_epoch (batcher);
-  for (int epoch = 1; epoch <= o->epochs; epoch++)
-    {
-      double loss_sum = 0.0;
-      guint64 seen = 0, correct = 0;
-      gint64 t0 = g_get_monotonic_time ();
-      for (guint32 b = 0; b < per_epoch; b++)
-        {
-          guint32 n = cs_batcher_next (batcher, x, y);
-          CsTensor xt = cs_tensor_view_batch (x, n, in);
-          int ok = 0;
-          double loss = cs_train_step (model, opt, &xt, y, probs, &ok);
-          if (!isfinite (loss))
-            {
-              g_printerr ("convscope-cli: the loss became %g at epoch %d, batch %u: the "
-                          "learning rate (%g) is probably too high\n",
-                          loss, epoch, b + 1, config.hp.lr);
-              cs_free (x);
-              return FALSE;
-            }
-          loss_sum += loss * n;
-          seen += n;
-          correct += (guint64) ok;
-        }
-      double seconds = (g_get_monotonic_time () - t0) / 1e6;
-      CsEvaluation ev;
-      cs_evaluate (model, test, &ev, NULL);
-      printf ("epoch %d/%d  loss %.4f  train accuracy %.2f%%  test accuracy %.2f%%  "
-              "(test loss %.4f)  %.0f samples/s\n",
-              epoch, o->epochs, loss_sum / seen, 100.0 * correct / seen, 100.0 * ev.accuracy,
-              ev.loss, seen / seconds);
-      fflush (stdout);
-    }
-  cs_free (x);
-
-  if (o->save != NULL)
-    {
-      if (!cs_checkpoint_save (model, o->save, &error))
-        return fail (error);
-      printf ("Saved %s\n", o->save);
     }
   return TRUE;
 }
 
-static int
-cmd_train (int argc, char **argv)
+CsModel *
+cs_cli_open_model (const char *spec, GError **error)
 {
-  TrainOptions o = {
-    .epochs = 1, .batch_size = 64, .seed = 1, .threads = 0,
-  };
-  g_autofree char *model = NULL, *dataset = NULL, *optimizer = NULL, *save = NULL;
-  GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &model,
-      "Model preset (mlp, simple-cnn, residual-cnn) or a model JSON file [mlp]", "MODEL" },
-    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
-      "digits (bundled) or fashion (Debian's dataset-fashion-mnist) [digits]", "NAME" },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, "Passes over the training set [1]", "N" },
-    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size, "Examples per batch [64]", "N" },
-    { "optimizer", 'o', 0, G_OPTION_ARG_STRING, &optimizer, "sgd, adam or rmsprop [adam]", "NAME" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Learning rate [the optimizer's default]", "LR" },
-    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum, "Momentum (SGD, RMSprop) [0]", "M" },
-    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay, "L2 weight decay [0]", "L" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &o.seed, "Seed of weights and batch order [1]", "SEED" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &o.threads, "BLAS threads [OpenBLAS's default]", "N" },
-    { "save", 0, 0, G_OPTION_ARG_FILENAME, &save, "Save a checkpoint (safetensors)", "FILE" },
-    { NULL },
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("— train a network on the CPU");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr(GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+  if (g_str_has_suffix (spec, ".json") || strchr (spec, '/') != NULL
+      || g_file_test (spec, G_FILE_TEST_IS_REGULAR))
+    return cs_model_new_from_file (spec, error);
+  return cs_model_new_preset (spec, error);
+}
+
+/* The path of an IDX file of a split in dir, plain or gzipped, or NULL. */
+static char *
+find_idx (const char *dir, const char *split, const char *what)
+{
+  const char *prefix = g_str_equal (split, "train") ? "train" : "t10k";
+  const char *kind = g_str_equal (what, "images") ? "images-idx3" : "labels-idx1";
+  const char *suffixes[] = { "-ubyte.gz", "-ubyte", ".idx3-ubyte.gz", ".idx1-ubyte.gz" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
     {
-      g_printerr ("convscope-cli train: %s\n", error->message);
-      return 2;
+      g_autofree char *name = g_strdup_printf ("%s-%s%s", prefix, kind, suffixes[i]);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
     }
-  if (argc > 1)
+  return NULL;
+}
+
+CsDataset *
+cs_cli_open_dataset (const char *spec, const char *split, GError **error)
+{
+  if (!g_file_test (spec, G_FILE_TEST_EXISTS) && strchr (spec, '/') == NULL)
+    return cs_dataset_load_named (spec, split, error);
+
+  if (!g_file_test (spec, G_FILE_TEST_IS_DIR))
     {
-      g_printerr ("convscope-cli train: unexpected argument “%s”\n", argv[1]);
-      return 2;
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+                   "“%s” is not a folder: give “digits”, “fashion”, a folder of MNIST IDX "
+                   "files or a folder with train/ and test/ image folders", spec);
+      return NULL;
     }
-  o.model = model ? model : "mlp";
-  o.dataset = dataset ? dataset : "digits";
-  o.optimizer = optimizer ? optimizer : "adam";
-  o.save = save;
-  return run_train (&o) ? 0 : 1;
+
+  g_autofree char *images = find_idx (spec, split, "images");
+  g_autofree char *labels = find_idx (spec, split, "labels");
+  g_autofree char *folder = g_build_filename (spec, split, NULL);
+  CsDataset *ds = NULL;
+  if (images != NULL && labels != NULL)
+    ds = cs_dataset_load_idx (images, labels, error);
+  else if (g_file_test (folder, G_FILE_TEST_IS_DIR))
+    ds = cs_dataset_load_folder (folder, error);
+  if (ds != NULL)
+    {
+      g_free (ds->name);
+      ds->name = g_strdup_printf ("%s, %s", spec, split);
+    }
+  if (ds != NULL || (error != NULL && *error != NULL))
+    return ds;
+
+  g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_NOT_FOUND,
+               "“%s” holds neither the MNIST IDX files of the %s split (%s-images-idx3-ubyte"
+               "[.gz] and %s-labels-idx1-ubyte[.gz]) nor a %s/ image folder", spec, split,
+               g_str_equal (split, "train") ? "train" : "t10k",
+               g_str_equal (split, "train") ? "train" : "t10k", split);
+  return NULL;
+}
+
+gboolean
+cs_cli_check_fit (CsModel *model, const CsDataset *ds, GError **error)
+{
+  const CsShape *in = cs_model_get_input_shape (model);
+  const CsShape *out = cs_model_get_output_shape (model);
+
+  if (cs_shape_numel (in) != (gint64) ds->rows * ds->cols || out->ndim != 1
+      || out->d[0] < (gint64) ds->n_classes)
+    {
+      g_autofree char *ins = cs_shape_to_string (in);
+      g_autofree char *outs = cs_shape_to_string (out);
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH,
+                   "the model “%s” takes %s and gives %s, but %s has %u×%u images in %u "
+                   "classes", cs_model_get_name (model), ins, outs, ds->name, ds->rows,
+                   ds->cols, ds->n_classes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+cs_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  puts (text);
+  fflush (stdout);
+}
+
+const CsBackend *
+cs_cli_backend_for_device (const char *device, GError **error)
+{
+  if (device == NULL || g_str_equal (device, "auto") || g_str_equal (device, "cpu"))
+    return cs_backend_cpu ();
+  if (g_str_equal (device, "cuda"))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+                   "this build of Convscope has no CUDA backend; use --device cpu");
+      return NULL;
+    }
+  g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+               "--device “%s” is not one of auto, cpu, cuda", device);
+  return NULL;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt (int signum)
+{
+  interrupted = 1;
+}
+
+void
+cs_cli_catch_interrupts (void)
+{
+  struct sigaction sa = { .sa_handler = on_interrupt };
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+gboolean
+cs_cli_interrupted (void)
+{
+  return interrupted != 0;
+}
+
+static const struct
+{
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *what;
+} commands[] = {
+  { "train", cs_cli_train, "train a network, report its accuracy, save a checkpoint" },
+  { "eval", cs_cli_eval, "accuracy, per-class accuracy and confusion matrix of a checkpoint" },
+  { "predict", cs_cli_predict, "classify pictures of digits with a checkpoint" },
+  { "convolve", cs_cli_convolve, "work a convolution out by hand, stage by stage" },
+  { "bench", cs_cli_bench, "training throughput and inference latency on this machine" },
+};
+
+static void
+usage (FILE *to)
+{
+  fprintf (to, "Usage:\n  convscope-cli COMMAND [OPTION…]\n\n"
+               "Convscope's engine without a display: the same code as the application.\n\n"
+               "Commands:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (to, "  %-9s %s\n", commands[i].name, commands[i].what);
+  fprintf (to, "\n“convscope-cli COMMAND --help” describes each. Every command takes --json\n"
+               "(one JSON object per line) and exits with 0 only on success.\n");
 }
 
 int
@@ -217,20 +220,21 @@ main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
 
-  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+  if (argc < 2)
     {
-      printf ("Usage: convscope-cli COMMAND [OPTIONS]\n\n"
-              "Commands:\n"
-              "  train     train a network and report its accuracy (train --help)\n"
-              "  convolve  the worked example, every product written out "
-              "(convolve --help)\n");
-      return argc < 2 ? 2 : 0;
+      usage (stderr);
+      return CS_CLI_EXIT_USAGE;
     }
-  if (g_str_equal (argv[1], "train"))
-    return cmd_train (argc - 1, argv + 1);
-  if (g_str_equal (argv[1], "convolve"))
-    return cs_cli_convolve (argc - 1, argv + 1);
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")
+      || g_str_equal (argv[1], "help"))
+    {
+      usage (stdout);
+      return 0;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      return commands[i].run (argc - 1, argv + 1);
 
-  g_printerr ("convscope-cli: unknown command “%s” (try --help)\n", argv[1]);
-  return 2;
+  g_printerr ("convscope-cli: unknown command “%s” (try convscope-cli --help)\n", argv[1]);
+  return CS_CLI_EXIT_USAGE;
 }

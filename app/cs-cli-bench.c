@@ -1,0 +1,300 @@
+/* cs-cli-bench.c — convscope-cli bench
+ *
+ * Training throughput (samples/s at batch 64, Adam, the bundled digits) of
+ * the MLP and the SimpleCNN, and the latency of one image through each, at
+ * 1 and 2 threads, with the machine and BLAS core it ran on.
+ * bench/compare-pytorch.py runs it beside PyTorch.
+ */
+#include "cs-cli.h"
+
+#include "core/loss.h"
+#include "core/optim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COMMAND "bench"
+
+typedef struct
+{
+  const CsBackend *be;
+  const CsDataset *train;
+  int batch_size;
+  int batches;
+  int warmup;
+  gboolean json;
+} Bench;
+
+static char *
+cpu_name (void)
+{
+  g_autofree char *text = NULL;
+  if (g_file_get_contents ("/proc/cpuinfo", &text, NULL, NULL))
+    {
+      g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+      for (char **l = lines; *l; l++)
+        if (g_str_has_prefix (*l, "model name"))
+          {
+            const char *colon = strchr (*l, ':');
+            if (colon != NULL)
+              return g_strstrip (g_strdup (colon + 1));
+          }
+    }
+  return g_strdup ("unknown CPU");
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Samples per second of training steps, after a warm-up. */
+static gboolean
+time_training (Bench *bench, const char *preset, double *rate, double *seconds, GError **error)
+{
+  g_autoptr(CsModel) model = cs_model_new_preset (preset, error);
+  if (model == NULL || !cs_model_reserve (model, bench->batch_size, error))
+    return FALSE;
+  cs_model_set_backend (model, bench->be);
+  cs_model_init (model, 1);
+  CsOptimConfig config;
+  cs_optim_config_init (&config, CS_OPTIM_ADAM);
+  g_autoptr(CsOptimizer) opt = cs_optimizer_new (model, &config);
+  g_autoptr(CsBatcher) batcher = cs_batcher_new (bench->train, bench->batch_size, 1);
+
+  const CsShape *in = cs_model_get_input_shape (model);
+  int C = (int) cs_shape_numel (cs_model_get_output_shape (model));
+  float *x = cs_alloc_floats ((gsize) bench->batch_size * cs_shape_numel (in));
+  g_autofree gint32 *y = g_new (gint32, bench->batch_size);
+  g_autofree float *probs = g_new (float, (gsize) bench->batch_size * C);
+
+  gint64 t0 = 0;
+  guint64 seen = 0;
+  for (int b = 0; b < bench->warmup + bench->batches; b++)
+    {
+      if (b == bench->warmup)
+        {
+          t0 = g_get_monotonic_time ();
+          seen = 0;
+        }
+      guint32 n = cs_batcher_next (batcher, x, y);
+      CsTensor xt = cs_tensor_view_batch (x, n, in);
+      int ok;
+      cs_train_step (model, opt, &xt, y, probs, &ok);
+      seen += n;
+    }
+  *seconds = (g_get_monotonic_time () - t0) / 1e6;
+  *rate = seen / *seconds;
+  cs_free (x);
+  return TRUE;
+}
+
+/* Median and 90th percentile of one image's forward pass, in µs. */
+static gboolean
+time_latency (Bench *bench, const char *preset, double *median, double *p90, GError **error)
+{
+  g_autoptr(CsModel) model = cs_model_new_preset (preset, error);
+  if (model == NULL || !cs_model_reserve (model, 1, error))
+    return FALSE;
+  cs_model_set_backend (model, bench->be);
+  cs_model_init (model, 1);
+
+  const CsShape *in = cs_model_get_input_shape (model);
+  float *x = cs_alloc_floats ((gsize) cs_shape_numel (in));
+  gint32 y;
+  guint32 index = 0;
+  cs_dataset_fill_batch (bench->train, &index, 1, x, &y);
+  CsTensor xt = cs_tensor_view_batch (x, 1, in);
+
+  enum { RUNS = 300, WARMUP = 30 };
+  double t[RUNS];
+  for (int r = 0; r < WARMUP + RUNS; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      cs_model_forward (model, &xt, FALSE);
+      if (r >= WARMUP)
+        t[r - WARMUP] = (double) (g_get_monotonic_time () - t0);
+    }
+  qsort (t, RUNS, sizeof (double), compare_doubles);
+  *median = t[RUNS / 2];
+  *p90 = t[RUNS * 9 / 10];
+  cs_free (x);
+  return TRUE;
+}
+
+static gboolean
+parse_threads (const char *text, GArray *out)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  for (char **p = parts; *p; p++)
+    {
+      guint64 v;
+      if (!g_ascii_string_to_unsigned (g_strstrip (*p), 10, 1, 256, &v, NULL))
+        return FALSE;
+      int n = (int) v;
+      g_array_append_val (out, n);
+    }
+  return out->len > 0;
+}
+
+int
+cs_cli_bench (int argc, char **argv)
+{
+  g_autofree char *threads_text = NULL, *models_text = NULL, *device = NULL;
+  Bench bench = { .batch_size = 64, .batches = 0, .warmup = 10 };
+  GOptionEntry entries[] = {
+    { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_text,
+      "Thread counts to run, comma-separated [1,2]", "N,…" },
+    { "models", 'm', 0, G_OPTION_ARG_STRING, &models_text,
+      "Presets to run, comma-separated [mlp,simple-cnn]", "NAME,…" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &bench.batch_size, "Examples per batch [64]", "N" },
+    { "batches", 'n', 0, G_OPTION_ARG_INT, &bench.batches,
+      "Timed batches per run [400 for the MLP, 100 otherwise]", "N" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda [cpu]", "DEVICE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &bench.json, "One JSON object per line", NULL },
+    { NULL },
+  };
+  if (!cs_cli_parse (COMMAND, "", "Measures training throughput and single-image latency.",
+                     "With --json, the lines are {\"event\": \"machine\", \"cpu\", "
+                     "\"processors\", \"blas\", \"device\"}, then per model and thread count "
+                     "{\"event\": \"train\", \"model\", \"threads\", \"batch_size\", "
+                     "\"batches\", \"seconds\", \"samples_per_s\"} and {\"event\": \"latency\", "
+                     "\"model\", \"threads\", \"median_us\", \"p90_us\"}.\n\n"
+                     "bench/compare-pytorch.py runs this beside PyTorch on the same data.",
+                     entries, &argc, &argv))
+    return CS_CLI_EXIT_USAGE;
+  if (argc > 1)
+    {
+      cs_cli_error (COMMAND, "unexpected argument “%s” (see --help)", argv[1]);
+      return CS_CLI_EXIT_USAGE;
+    }
+  g_autoptr(GArray) threads = g_array_new (FALSE, FALSE, sizeof (int));
+  if (!parse_threads (threads_text ? threads_text : "1,2", threads))
+    {
+      cs_cli_error (COMMAND, "--threads “%s”: give numbers from 1 to 256 separated by commas",
+                    threads_text);
+      return CS_CLI_EXIT_USAGE;
+    }
+  if (bench.batch_size < 1 || bench.batch_size > 4096 || bench.batches < 0
+      || bench.batches > 100000)
+    {
+      cs_cli_error (COMMAND, "--batch-size must be 1 to 4096 and --batches 1 to 100000");
+      return CS_CLI_EXIT_USAGE;
+    }
+  g_auto(GStrv) models = g_strsplit (models_text ? models_text : "mlp,simple-cnn", ",", -1);
+
+  g_autoptr(GError) error = NULL;
+  bench.be = cs_cli_backend_for_device (device ? device : "cpu", &error);
+  if (bench.be == NULL)
+    {
+      cs_cli_error (COMMAND, "%s", error->message);
+      return CS_CLI_EXIT_USAGE;
+    }
+  for (char **m = models; *m; m++)
+    {
+      g_autoptr(CsModel) probe = cs_model_new_preset (*m, &error);
+      if (probe == NULL)
+        {
+          cs_cli_error (COMMAND, "--models %s: %s", *m, error->message);
+          return CS_CLI_EXIT_USAGE;
+        }
+    }
+  g_autoptr(CsDataset) train = cs_dataset_load_named ("digits", "train", &error);
+  if (train == NULL)
+    {
+      cs_cli_error (COMMAND, "%s", error->message);
+      return CS_CLI_EXIT_FAILURE;
+    }
+  bench.train = train;
+
+  g_autofree char *cpu = cpu_name ();
+  const char *blas = cs_backend_cpu_describe ();
+  if (bench.json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "event");
+      json_builder_add_string_value (b, "machine");
+      json_builder_set_member_name (b, "cpu");
+      json_builder_add_string_value (b, cpu);
+      json_builder_set_member_name (b, "processors");
+      json_builder_add_int_value (b, g_get_num_processors ());
+      json_builder_set_member_name (b, "blas");
+      json_builder_add_string_value (b, blas);
+      json_builder_set_member_name (b, "device");
+      json_builder_add_string_value (b, bench.be->name);
+      json_builder_end_object (b);
+      cs_cli_print_json (b);
+    }
+  else
+    {
+      printf ("Machine: %s, %u processors; BLAS: %s; device: %s\n", cpu,
+              g_get_num_processors (), blas, bench.be->name);
+      printf ("Training: batch %d, Adam, the bundled digits; latency: one image, eval mode\n\n",
+              bench.batch_size);
+      printf ("%-12s %7s %16s %16s %12s\n", "model", "threads", "train samples/s",
+              "latency median", "latency p90");
+    }
+
+  for (char **m = models; *m; m++)
+    for (guint t = 0; t < threads->len; t++)
+      {
+        int n_threads = g_array_index (threads, int, t);
+        cs_backend_cpu_set_threads (n_threads);
+        Bench run = bench;
+        if (run.batches == 0)
+          run.batches = g_str_equal (*m, "mlp") ? 400 : 100;
+        double rate, seconds, median, p90;
+        if (!time_training (&run, *m, &rate, &seconds, &error)
+            || !time_latency (&run, *m, &median, &p90, &error))
+          {
+            cs_cli_error (COMMAND, "%s: %s", *m, error->message);
+            return CS_CLI_EXIT_FAILURE;
+          }
+        if (bench.json)
+          {
+            g_autoptr(JsonBuilder) b = json_builder_new ();
+            json_builder_begin_object (b);
+            json_builder_set_member_name (b, "event");
+            json_builder_add_string_value (b, "train");
+            json_builder_set_member_name (b, "model");
+            json_builder_add_string_value (b, *m);
+            json_builder_set_member_name (b, "threads");
+            json_builder_add_int_value (b, n_threads);
+            json_builder_set_member_name (b, "batch_size");
+            json_builder_add_int_value (b, run.batch_size);
+            json_builder_set_member_name (b, "batches");
+            json_builder_add_int_value (b, run.batches);
+            json_builder_set_member_name (b, "seconds");
+            json_builder_add_double_value (b, seconds);
+            json_builder_set_member_name (b, "samples_per_s");
+            json_builder_add_double_value (b, rate);
+            json_builder_end_object (b);
+            cs_cli_print_json (b);
+
+            g_autoptr(JsonBuilder) l = json_builder_new ();
+            json_builder_begin_object (l);
+            json_builder_set_member_name (l, "event");
+            json_builder_add_string_value (l, "latency");
+            json_builder_set_member_name (l, "model");
+            json_builder_add_string_value (l, *m);
+            json_builder_set_member_name (l, "threads");
+            json_builder_add_int_value (l, n_threads);
+            json_builder_set_member_name (l, "median_us");
+            json_builder_add_double_value (l, median);
+            json_builder_set_member_name (l, "p90_us");
+            json_builder_add_double_value (l, p90);
+            json_builder_end_object (l);
+            cs_cli_print_json (l);
+          }
+        else
+          {
+            printf ("%-12s %7d %16.0f %13.0f µs %9.0f µs\n", *m, n_threads, rate, median, p90);
+            fflush (stdout);
+          }
+      }
+  return 0;
+}

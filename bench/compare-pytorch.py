@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""Convscope's CPU engine beside PyTorch: training throughput, same models,
+same data, same batch, same threads.
+
+    /usr/bin/python3 bench/compare-pytorch.py [build/app/convscope-cli]
+
+For each thread count (1 and 2) it runs `convscope-cli bench --json` and
+bench/torch-train.py, each in a fresh process with OPENBLAS_NUM_THREADS and
+OMP_NUM_THREADS set to that count (OpenBLAS reads them when it loads), and
+prints both throughputs and their ratio. PyTorch's figure is the best of
+its CPU configurations (default oneDNN, channels_last, oneDNN off); all
+three are shown. OPENBLAS_CORETYPE is left as the environment has it and
+reported, since it decides which kernels OpenBLAS runs.
+
+Run it on a quiet machine: another build on the same cores halves both.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "app", "convscope-cli")
+MODELS = ["mlp", "simple-cnn"]
+THREADS = [1, 2]
+
+
+def env_for(threads):
+    e = dict(os.environ)
+    e["OPENBLAS_NUM_THREADS"] = str(threads)
+    e["OMP_NUM_THREADS"] = str(threads)
+    return e
+
+
+def convscope(model, threads):
+    out = subprocess.run([CLI, "bench", "--json", "-m", model, "-t", str(threads)],
+                         capture_output=True, text=True, check=True, env=env_for(threads)).stdout
+    lines = [json.loads(l) for l in out.splitlines()]
+    machine = next(l for l in lines if l["event"] == "machine")
+    train = next(l for l in lines if l["event"] == "train")
+    return machine, train["samples_per_s"]
+
+
+def pytorch(model, threads):
+    batches = "400" if model == "mlp" else "100"
+    out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "torch-train.py"),
+                          "--model", model, "--threads", str(threads), "--batches", batches],
+                         capture_output=True, text=True, check=True, env=env_for(threads)).stdout
+    return {l["config"]: l["samples_per_s"] for l in map(json.loads, out.splitlines())}
+
+
+def main():
+    import torch  # only to report its version and BLAS
+
+    rows = []
+    machine = None
+    for model in MODELS:
+        for threads in THREADS:
+            machine, ours = convscope(model, threads)
+            theirs = pytorch(model, threads)
+            best = max(theirs, key=theirs.get)
+            rows.append((model, threads, ours, theirs, best))
+
+    print("Machine: %s, %d processors" % (machine["cpu"], machine["processors"]))
+    print("OPENBLAS_CORETYPE=%s; Convscope's GEMM: %s" % (os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+                                                       machine["blas"]))
+    print("PyTorch %s (BLAS: the system's OpenBLAS through libblas; convolutions: oneDNN %s)"
+          % (torch.__version__, "on" if torch.backends.mkldnn.is_available() else "off"))
+    print("Training throughput, batch 64, Adam, bundled digits (samples/s):\n")
+    print("%-11s %7s %11s %11s %14s %11s  %s" % ("model", "threads", "Convscope", "PyTorch",
+                                                "(its config)", "ratio", "PyTorch, all configs"))
+    for model, threads, ours, theirs, best in rows:
+        others = ", ".join("%s %.0f" % (k, v) for k, v in theirs.items())
+        print("%-11s %7d %11.0f %11.0f %14s %10.2f×  %s" % (model, threads, ours, theirs[best],
+                                                         best, ours / theirs[best], others))
+    for model, threads, ours, theirs, best in rows:
+        print(json.dumps({"model": model, "threads": threads, "convscope": round(ours, 1),
+                          "pytorch": round(theirs[best], 1), "pytorch_config": best,
+                          "ratio": round(ours / theirs[best], 3)}))
+
+
+if __name__ == "__main__":
+    main()
