@@ -214,20 +214,12 @@ cs_cli_bench (int argc, char **argv)
   const char *blas = cs_backend_cpu_describe ();
   if (bench.json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "event");
-      json_builder_add_string_value (b, "machine");
-      json_builder_set_member_name (b, "cpu");
-      json_builder_add_string_value (b, cpu);
-      json_builder_set_member_name (b, "processors");
-      json_builder_add_int_value (b, g_get_num_processors ());
-      json_builder_set_member_name (b, "blas");
-      json_builder_add_string_value (b, blas);
-      json_builder_set_member_name (b, "device");
-      json_builder_add_string_value (b, bench.be->name);
-      json_builder_end_object (b);
-      cs_cli_print_json (b);
+      g_autoptr(JsonBuilder) b = cs_cli_json_begin ("machine");
+      cs_cli_json_string (b, "cpu", cpu);
+      cs_cli_json_int (b, "processors", g_get_num_processors ());
+      cs_cli_json_string (b, "blas", blas);
+      cs_cli_json_string (b, "device", bench.be->name);
+      cs_cli_json_print (b);
     }
   else
     {
@@ -256,39 +248,21 @@ cs_cli_bench (int argc, char **argv)
           }
         if (bench.json)
           {
-            g_autoptr(JsonBuilder) b = json_builder_new ();
-            json_builder_begin_object (b);
-            json_builder_set_member_name (b, "event");
-            json_builder_add_string_value (b, "train");
-            json_builder_set_member_name (b, "model");
-            json_builder_add_string_value (b, *m);
-            json_builder_set_member_name (b, "threads");
-            json_builder_add_int_value (b, n_threads);
-            json_builder_set_member_name (b, "batch_size");
-            json_builder_add_int_value (b, run.batch_size);
-            json_builder_set_member_name (b, "batches");
-            json_builder_add_int_value (b, run.batches);
-            json_builder_set_member_name (b, "seconds");
-            json_builder_add_double_value (b, seconds);
-            json_builder_set_member_name (b, "samples_per_s");
-            json_builder_add_double_value (b, rate);
-            json_builder_end_object (b);
-            cs_cli_print_json (b);
+            g_autoptr(JsonBuilder) b = cs_cli_json_begin ("train");
+            cs_cli_json_string (b, "model", *m);
+            cs_cli_json_int (b, "threads", n_threads);
+            cs_cli_json_int (b, "batch_size", run.batch_size);
+            cs_cli_json_int (b, "batches", run.batches);
+            cs_cli_json_double (b, "seconds", seconds);
+            cs_cli_json_double (b, "samples_per_s", rate);
+            cs_cli_json_print (b);
 
-            g_autoptr(JsonBuilder) l = json_builder_new ();
-            json_builder_begin_object (l);
-            json_builder_set_member_name (l, "event");
-            json_builder_add_string_value (l, "latency");
-            json_builder_set_member_name (l, "model");
-            json_builder_add_string_value (l, *m);
-            json_builder_set_member_name (l, "threads");
-            json_builder_add_int_value (l, n_threads);
-            json_builder_set_member_name (l, "median_us");
-            json_builder_add_double_value (l, median);
-            json_builder_set_member_name (l, "p90_us");
-            json_builder_add_double_value (l, p90);
-            json_builder_end_object (l);
-            cs_cli_print_json (l);
+            g_autoptr(JsonBuilder) l = cs_cli_json_begin ("latency");
+            cs_cli_json_string (l, "model", *m);
+            cs_cli_json_int (l, "threads", n_threads);
+            cs_cli_json_double (l, "median_us", median);
+            cs_cli_json_double (l, "p90_us", p90);
+            cs_cli_json_print (l);
           }
         else
           {

@@ -5,7 +5,6 @@
  */
 #include "cs-cli.h"
 
-#include "core/checkpoint.h"
 #include "core/evaluate.h"
 
 #include <stdio.h>
@@ -78,21 +77,13 @@ cs_cli_eval (int argc, char **argv)
       return CS_CLI_EXIT_USAGE;
     }
 
-  g_autoptr(GError) error = NULL;
-  const CsBackend *be = cs_cli_backend_for_device (device, &error);
-  if (be == NULL)
-    {
-      cs_cli_error (COMMAND, "%s", error->message);
-      return CS_CLI_EXIT_USAGE;
-    }
   cs_backend_cpu_set_threads (threads);
-
-  g_autoptr(CsModel) model = cs_checkpoint_load (checkpoint, &error);
+  int status;
+  g_autoptr(CsModel) model = cs_cli_open_checkpoint (COMMAND, checkpoint, device, batch_size,
+                                                     &status);
   if (model == NULL)
-    {
-      cs_cli_error (COMMAND, "--checkpoint %s: %s", checkpoint, error->message);
-      return CS_CLI_EXIT_FAILURE;
-    }
+    return status;
+  g_autoptr(GError) error = NULL;
   const char *spec = dataset ? dataset : "digits";
   g_autoptr(CsDataset) ds = cs_cli_open_dataset (spec, split ? split : "test", &error);
   if (ds == NULL)
@@ -100,12 +91,11 @@ cs_cli_eval (int argc, char **argv)
       cs_cli_error (COMMAND, "--dataset %s: %s", spec, error->message);
       return CS_CLI_EXIT_FAILURE;
     }
-  if (!cs_cli_check_fit (model, ds, &error) || !cs_model_reserve (model, batch_size, &error))
+  if (!cs_cli_check_fit (model, ds, &error))
     {
       cs_cli_error (COMMAND, "%s", error->message);
       return CS_CLI_EXIT_FAILURE;
     }
-  cs_model_set_backend (model, be);
 
   int C = (int) cs_shape_numel (cs_model_get_output_shape (model));
   int K = (int) ds->n_classes;
@@ -124,24 +114,14 @@ cs_cli_eval (int argc, char **argv)
 
   if (json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "event");
-      json_builder_add_string_value (b, "eval");
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, cs_model_get_name (model));
-      json_builder_set_member_name (b, "dataset");
-      json_builder_add_string_value (b, ds->name);
-      json_builder_set_member_name (b, "examples");
-      json_builder_add_int_value (b, ev.n);
-      json_builder_set_member_name (b, "correct");
-      json_builder_add_int_value (b, ev.correct);
-      json_builder_set_member_name (b, "accuracy");
-      json_builder_add_double_value (b, ev.accuracy);
-      json_builder_set_member_name (b, "loss");
-      json_builder_add_double_value (b, ev.loss);
-      json_builder_set_member_name (b, "classes");
-      json_builder_add_int_value (b, K);
+      g_autoptr(JsonBuilder) b = cs_cli_json_begin ("eval");
+      cs_cli_json_string (b, "model", cs_model_get_name (model));
+      cs_cli_json_string (b, "dataset", ds->name);
+      cs_cli_json_int (b, "examples", ev.n);
+      cs_cli_json_int (b, "correct", ev.correct);
+      cs_cli_json_double (b, "accuracy", ev.accuracy);
+      cs_cli_json_double (b, "loss", ev.loss);
+      cs_cli_json_int (b, "classes", K);
       json_builder_set_member_name (b, "class_examples");
       add_int_array (b, per_class, K);
       json_builder_set_member_name (b, "class_accuracy");
@@ -155,8 +135,7 @@ cs_cli_eval (int argc, char **argv)
       for (int t = 0; t < K; t++)
         add_int_array (b, confusion + (gsize) t * C, K);
       json_builder_end_array (b);
-      json_builder_end_object (b);
-      cs_cli_print_json (b);
+      cs_cli_json_print (b);
       return 0;
     }
 

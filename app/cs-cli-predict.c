@@ -7,7 +7,6 @@
  */
 #include "cs-cli.h"
 
-#include "core/checkpoint.h"
 #include "core/image.h"
 #include "core/loss.h"
 #include "core/preprocess.h"
@@ -76,19 +75,11 @@ cs_cli_predict (int argc, char **argv)
       return CS_CLI_EXIT_USAGE;
     }
 
-  g_autoptr(GError) error = NULL;
-  const CsBackend *be = cs_cli_backend_for_device (device, &error);
-  if (be == NULL)
-    {
-      cs_cli_error (COMMAND, "%s", error->message);
-      return CS_CLI_EXIT_USAGE;
-    }
-  g_autoptr(CsModel) model = cs_checkpoint_load (checkpoint, &error);
+  int status = 0;
+  g_autoptr(CsModel) model = cs_cli_open_checkpoint (COMMAND, checkpoint, device, 1, &status);
   if (model == NULL)
-    {
-      cs_cli_error (COMMAND, "--checkpoint %s: %s", checkpoint, error->message);
-      return CS_CLI_EXIT_FAILURE;
-    }
+    return status;
+  const CsBackend *be = cs_model_get_backend (model);
   const CsShape *in = cs_model_get_input_shape (model);
   const CsShape *out = cs_model_get_output_shape (model);
   if (cs_shape_numel (in) != CS_PREPROCESS_PIXELS || out->ndim != 1)
@@ -98,17 +89,11 @@ cs_cli_predict (int argc, char **argv)
                     checkpoint, ins);
       return CS_CLI_EXIT_FAILURE;
     }
-  if (!cs_model_reserve (model, 1, &error))
-    {
-      cs_cli_error (COMMAND, "%s", error->message);
-      return CS_CLI_EXIT_FAILURE;
-    }
-  cs_model_set_backend (model, be);
 
   int C = (int) out->d[0];
   float *x = cs_alloc_floats (CS_PREPROCESS_PIXELS);
   g_autofree float *probs = g_new (float, C);
-  int status = 0;
+  g_autoptr(GError) error = NULL;
 
   for (int f = 1; f < argc; f++)
     {
@@ -138,16 +123,10 @@ cs_cli_predict (int argc, char **argv)
 
       if (json)
         {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "event");
-          json_builder_add_string_value (b, "prediction");
-          json_builder_set_member_name (b, "file");
-          json_builder_add_string_value (b, path);
-          json_builder_set_member_name (b, "class");
-          json_builder_add_int_value (b, cls);
-          json_builder_set_member_name (b, "probability");
-          json_builder_add_double_value (b, probs[cls]);
+          g_autoptr(JsonBuilder) b = cs_cli_json_begin ("prediction");
+          cs_cli_json_string (b, "file", path);
+          cs_cli_json_int (b, "class", cls);
+          cs_cli_json_double (b, "probability", probs[cls]);
           json_builder_set_member_name (b, "probabilities");
           json_builder_begin_array (b);
           for (int c = 0; c < C; c++)
@@ -158,10 +137,8 @@ cs_cli_predict (int argc, char **argv)
           for (int c = 0; c < C; c++)
             json_builder_add_double_value (b, logits->data[c]);
           json_builder_end_array (b);
-          json_builder_set_member_name (b, "inverted");
-          json_builder_add_boolean_value (b, info.inverted);
-          json_builder_end_object (b);
-          cs_cli_print_json (b);
+          cs_cli_json_boolean (b, "inverted", info.inverted);
+          cs_cli_json_print (b);
         }
       else
         {

@@ -145,36 +145,20 @@ run (Options *o)
   int threads = cs_backend_cpu_get_threads ();
   if (o->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "event");
-      json_builder_add_string_value (b, "start");
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, cs_model_get_name (model));
-      json_builder_set_member_name (b, "dataset");
-      json_builder_add_string_value (b, train->name);
-      json_builder_set_member_name (b, "train_examples");
-      json_builder_add_int_value (b, train->n);
-      json_builder_set_member_name (b, "test_examples");
-      json_builder_add_int_value (b, test->n);
-      json_builder_set_member_name (b, "optimizer");
-      json_builder_add_string_value (b, cs_optim_kind_to_string (kind));
-      json_builder_set_member_name (b, "lr");
-      json_builder_add_double_value (b, config.hp.lr);
-      json_builder_set_member_name (b, "batch_size");
-      json_builder_add_int_value (b, o->batch_size);
-      json_builder_set_member_name (b, "epochs");
-      json_builder_add_int_value (b, o->epochs);
-      json_builder_set_member_name (b, "seed");
-      json_builder_add_int_value (b, o->seed);
-      json_builder_set_member_name (b, "device");
-      json_builder_add_string_value (b, be->name);
-      json_builder_set_member_name (b, "threads");
-      json_builder_add_int_value (b, threads);
-      json_builder_set_member_name (b, "blas");
-      json_builder_add_string_value (b, cs_backend_cpu_describe ());
-      json_builder_end_object (b);
-      cs_cli_print_json (b);
+      g_autoptr(JsonBuilder) b = cs_cli_json_begin ("start");
+      cs_cli_json_string (b, "model", cs_model_get_name (model));
+      cs_cli_json_string (b, "dataset", train->name);
+      cs_cli_json_int (b, "train_examples", train->n);
+      cs_cli_json_int (b, "test_examples", test->n);
+      cs_cli_json_string (b, "optimizer", cs_optim_kind_to_string (kind));
+      cs_cli_json_double (b, "lr", config.hp.lr);
+      cs_cli_json_int (b, "batch_size", o->batch_size);
+      cs_cli_json_int (b, "epochs", o->epochs);
+      cs_cli_json_int (b, "seed", o->seed);
+      cs_cli_json_string (b, "device", be->name);
+      cs_cli_json_int (b, "threads", threads);
+      cs_cli_json_string (b, "blas", cs_backend_cpu_describe ());
+      cs_cli_json_print (b);
     }
   else
     {
@@ -243,28 +227,16 @@ run (Options *o)
       cs_evaluate (model, test, &ev, NULL);
       if (o->json)
         {
-          g_autoptr(JsonBuilder) jb = json_builder_new ();
-          json_builder_begin_object (jb);
-          json_builder_set_member_name (jb, "event");
-          json_builder_add_string_value (jb, "epoch");
-          json_builder_set_member_name (jb, "epoch");
-          json_builder_add_int_value (jb, epoch);
-          json_builder_set_member_name (jb, "step");
-          json_builder_add_int_value (jb, cs_model_get_step (model));
-          json_builder_set_member_name (jb, "train_loss");
-          json_builder_add_double_value (jb, loss_sum / seen);
-          json_builder_set_member_name (jb, "train_accuracy");
-          json_builder_add_double_value (jb, (double) correct / seen);
-          json_builder_set_member_name (jb, "test_loss");
-          json_builder_add_double_value (jb, ev.loss);
-          json_builder_set_member_name (jb, "test_accuracy");
-          json_builder_add_double_value (jb, ev.accuracy);
-          json_builder_set_member_name (jb, "seconds");
-          json_builder_add_double_value (jb, seconds);
-          json_builder_set_member_name (jb, "samples_per_s");
-          json_builder_add_double_value (jb, seen / seconds);
-          json_builder_end_object (jb);
-          cs_cli_print_json (jb);
+          g_autoptr(JsonBuilder) jb = cs_cli_json_begin ("epoch");
+          cs_cli_json_int (jb, "epoch", epoch);
+          cs_cli_json_int (jb, "step", cs_model_get_step (model));
+          cs_cli_json_double (jb, "train_loss", loss_sum / seen);
+          cs_cli_json_double (jb, "train_accuracy", (double) correct / seen);
+          cs_cli_json_double (jb, "test_loss", ev.loss);
+          cs_cli_json_double (jb, "test_accuracy", ev.accuracy);
+          cs_cli_json_double (jb, "seconds", seconds);
+          cs_cli_json_double (jb, "samples_per_s", seen / seconds);
+          cs_cli_json_print (jb);
         }
       else
         {
@@ -290,14 +262,9 @@ run (Options *o)
         }
       if (o->json)
         {
-          g_autoptr(JsonBuilder) jb = json_builder_new ();
-          json_builder_begin_object (jb);
-          json_builder_set_member_name (jb, "event");
-          json_builder_add_string_value (jb, "saved");
-          json_builder_set_member_name (jb, "path");
-          json_builder_add_string_value (jb, o->save);
-          json_builder_end_object (jb);
-          cs_cli_print_json (jb);
+          g_autoptr(JsonBuilder) jb = cs_cli_json_begin ("saved");
+          cs_cli_json_string (jb, "path", o->save);
+          cs_cli_json_print (jb);
         }
       else
         printf ("Saved %s\n", o->save);

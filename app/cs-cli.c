@@ -8,6 +8,7 @@
  */
 #include "cs-cli.h"
 
+#include "core/checkpoint.h"
 #include "core/error.h"
 
 #include <locale.h>
@@ -140,10 +141,48 @@ cs_cli_check_fit (CsModel *model, const CsDataset *ds, GError **error)
   return TRUE;
 }
 
-void
-cs_cli_print_json (JsonBuilder *builder)
+JsonBuilder *
+cs_cli_json_begin (const char *event)
 {
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  cs_cli_json_string (b, "event", event);
+  return b;
+}
+
+void
+cs_cli_json_int (JsonBuilder *b, const char *key, gint64 value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_int_value (b, value);
+}
+
+void
+cs_cli_json_double (JsonBuilder *b, const char *key, double value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_double_value (b, value);
+}
+
+void
+cs_cli_json_string (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_string_value (b, value);
+}
+
+void
+cs_cli_json_boolean (JsonBuilder *b, const char *key, gboolean value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_boolean_value (b, value);
+}
+
+void
+cs_cli_json_print (JsonBuilder *b)
+{
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   json_generator_set_root (gen, root);
   g_autofree char *text = json_generator_to_data (gen, NULL);
@@ -165,6 +204,38 @@ cs_cli_backend_for_device (const char *device, GError **error)
   g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
                "--device “%s” is not one of auto, cpu, cuda", device);
   return NULL;
+}
+
+CsModel *
+cs_cli_open_checkpoint (const char *command,
+                        const char *path,
+                        const char *device,
+                        int         max_batch,
+                        int        *status)
+{
+  g_autoptr(GError) error = NULL;
+  const CsBackend *be = cs_cli_backend_for_device (device, &error);
+  if (be == NULL)
+    {
+      cs_cli_error (command, "%s", error->message);
+      *status = CS_CLI_EXIT_USAGE;
+      return NULL;
+    }
+  g_autoptr(CsModel) model = cs_checkpoint_load (path, &error);
+  if (model == NULL)
+    {
+      cs_cli_error (command, "--checkpoint %s: %s", path, error->message);
+      *status = CS_CLI_EXIT_FAILURE;
+      return NULL;
+    }
+  if (!cs_model_reserve (model, max_batch, &error))
+    {
+      cs_cli_error (command, "--checkpoint %s: %s", path, error->message);
+      *status = CS_CLI_EXIT_FAILURE;
+      return NULL;
+    }
+  cs_model_set_backend (model, be);
+  return g_steal_pointer (&model);
 }
 
 static volatile sig_atomic_t interrupted;

@@ -57,11 +57,26 @@ CsDataset *cs_cli_open_dataset (const char *spec, const char *split, GError **er
  * for each of its classes. */
 gboolean   cs_cli_check_fit    (CsModel *model, const CsDataset *ds, GError **error);
 
-/* Writes the builder's object as one line of compact JSON on stdout. */
-void       cs_cli_print_json   (JsonBuilder *builder);
+/* JSON lines: begin gives a builder inside an object whose "event" is set;
+ * the setters add members; print closes the object and writes it as one
+ * line of compact JSON on stdout. */
+JsonBuilder *cs_cli_json_begin   (const char *event);
+void         cs_cli_json_int     (JsonBuilder *b, const char *key, gint64 value);
+void         cs_cli_json_double  (JsonBuilder *b, const char *key, double value);
+void         cs_cli_json_string  (JsonBuilder *b, const char *key, const char *value);
+void         cs_cli_json_boolean (JsonBuilder *b, const char *key, gboolean value);
+void         cs_cli_json_print   (JsonBuilder *b);
 
 /* The backend named by --device (auto, cpu, cuda), or NULL with an error. */
 const CsBackend *cs_cli_backend_for_device (const char *device, GError **error);
+
+/* A checkpoint's model on the --device backend, with room for batches of
+ * max_batch; NULL with the error printed and *status set otherwise. */
+CsModel   *cs_cli_open_checkpoint (const char *command,
+                                   const char *path,
+                                   const char *device,
+                                   int         max_batch,
+                                   int        *status);
 
 /* SIGINT and SIGTERM set a flag instead of killing the process; the
  * long-running loops check it between batches. */
