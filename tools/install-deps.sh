@@ -4,7 +4,7 @@
 set -e
 
 packages="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
-          libgdk-pixbuf-2.0-dev libopenblas-dev dataset-fashion-mnist"
+          libgdk-pixbuf-2.0-dev libopenblas-dev dataset-fashion-mnist libgtk-4-dev"
 
 missing=
 for p in $packages; do
