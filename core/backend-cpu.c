@@ -94,7 +94,9 @@ static const CsBackend cpu_backend = {
   .gemm = cpu_gemm,
   .im2col = cpu_im2col,
   .col2im = cpu_col2im,
+  .describe = cs_backend_cpu_describe,
   CS_BACKEND_PLAIN_LOOPS,
+  CS_BACKEND_HOST_MEMORY,
 };
 
 const CsBackend *
