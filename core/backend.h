@@ -228,6 +228,8 @@ const float     *cs_backend_host_view  (const CsBackend *be, float *host_scratch
  *
  *   ev = cs_backend_event_new (be);
  *   buf = cs_backend_host_alloc (be, bytes);       page-locked: truly async
+ *                                                  (into other memory the
+ *                                                  call waits for the copy)
  *   cs_backend_download_async (be, buf, acts, bytes, ev);   … more copies
  *   … keep training …
  *   if (cs_backend_event_query (ev))  or  cs_backend_sync_event (ev, &error)
