@@ -93,6 +93,7 @@ cs_cli_predict (int argc, char **argv)
   int C = (int) out->d[0];
   float *x = cs_alloc_floats (CS_PREPROCESS_PIXELS);
   g_autofree float *probs = g_new (float, C);
+  g_autofree float *logits_host = g_new (float, C);
   g_autoptr(GError) error = NULL;
 
   for (int f = 1; f < argc; f++)
@@ -116,10 +117,16 @@ cs_cli_predict (int argc, char **argv)
           continue;
         }
       CsTensor xt = cs_tensor_view_batch (x, 1, in);
-      const CsTensor *logits = cs_model_forward (model, &xt, FALSE);
-      be->softmax_forward (probs, logits->data, 1, C);
+      const CsTensor *out_t = cs_model_forward (model, &xt, FALSE);
+      const float *logits = cs_backend_host_view (be, logits_host, out_t->data, C);
+      if (!cs_model_check (model, &error))
+        {
+          cs_cli_error (COMMAND, "%s: %s", path, error->message);
+          return CS_CLI_EXIT_FAILURE;
+        }
+      cs_backend_cpu ()->softmax_forward (probs, logits, 1, C);
       gint32 cls;
-      cs_argmax_rows (&cls, logits->data, 1, C);
+      cs_argmax_rows (&cls, logits, 1, C);
 
       if (json)
         {
@@ -135,7 +142,7 @@ cs_cli_predict (int argc, char **argv)
           json_builder_set_member_name (b, "logits");
           json_builder_begin_array (b);
           for (int c = 0; c < C; c++)
-            json_builder_add_double_value (b, logits->data[c]);
+            json_builder_add_double_value (b, logits[c]);
           json_builder_end_array (b);
           cs_cli_json_boolean (b, "inverted", info.inverted);
           cs_cli_json_print (b);

@@ -127,7 +127,11 @@ run (Options *o)
       cs_cli_error (COMMAND, "%s", error->message);
       return CS_CLI_EXIT_FAILURE;
     }
-  cs_model_set_backend (model, be);
+  if (!cs_model_set_device (model, be, &error))
+    {
+      cs_cli_error (COMMAND, "--device %s: %s", o->device, error->message);
+      return CS_CLI_EXIT_FAILURE;
+    }
   cs_model_init (model, (guint64) o->seed);
   g_autoptr(CsOptimizer) opt = cs_optimizer_new (model, &config);
   g_autoptr(CsBatcher) batcher = cs_batcher_new (train, (guint32) o->batch_size,
@@ -156,6 +160,7 @@ run (Options *o)
       cs_cli_json_int (b, "epochs", o->epochs);
       cs_cli_json_int (b, "seed", o->seed);
       cs_cli_json_string (b, "device", be->name);
+      cs_cli_json_string (b, "device_name", cs_backend_describe (be));
       cs_cli_json_int (b, "threads", threads);
       cs_cli_json_string (b, "blas", cs_backend_cpu_describe ());
       cs_cli_json_print (b);
@@ -166,7 +171,8 @@ run (Options *o)
               "seed %" G_GINT64_FORMAT ", %s, %d thread%s (%s)\n",
               cs_model_get_title (model), train->name, train->n, test->n,
               cs_optim_kind_to_string (kind), config.hp.lr, o->batch_size, o->seed,
-              be->name, threads, threads == 1 ? "" : "s", cs_backend_cpu_describe ());
+              cs_backend_describe (be), threads, threads == 1 ? "" : "s",
+              cs_backend_cpu_describe ());
       fflush (stdout);
     }
 
@@ -194,6 +200,14 @@ run (Options *o)
           CsTensor xt = cs_tensor_view_batch (x, n, in);
           int ok = 0;
           double loss = cs_train_step (model, opt, &xt, y, probs, &ok);
+          if (!cs_model_check (model, &error))
+            {
+              if (tty)
+                fputs ("\n", stdout);
+              cs_cli_error (COMMAND, "epoch %d, batch %u: %s", epoch, b + 1, error->message);
+              status = CS_CLI_EXIT_FAILURE;
+              break;
+            }
           if (!isfinite (loss))
             {
               if (tty)

@@ -193,17 +193,7 @@ cs_cli_json_print (JsonBuilder *b)
 const CsBackend *
 cs_cli_backend_for_device (const char *device, GError **error)
 {
-  if (device == NULL || g_str_equal (device, "auto") || g_str_equal (device, "cpu"))
-    return cs_backend_cpu ();
-  if (g_str_equal (device, "cuda"))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
-                   "this build of Convscope has no CUDA backend; use --device cpu");
-      return NULL;
-    }
-  g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
-               "--device “%s” is not one of auto, cpu, cuda", device);
-  return NULL;
+  return cs_backend_for_device (device ? device : "auto", error);
 }
 
 CsModel *
@@ -234,7 +224,12 @@ cs_cli_open_checkpoint (const char *command,
       *status = CS_CLI_EXIT_FAILURE;
       return NULL;
     }
-  cs_model_set_backend (model, be);
+  if (!cs_model_set_device (model, be, &error))
+    {
+      cs_cli_error (command, "--device %s: %s", device ? device : "auto", error->message);
+      *status = CS_CLI_EXIT_FAILURE;
+      return NULL;
+    }
   return g_steal_pointer (&model);
 }
 

@@ -690,6 +690,8 @@ static const CsBackend cpu_backend = {
   .sgd_update = cpu_sgd_update,
   .adam_update = cpu_adam_update,
   .rmsprop_update = cpu_rmsprop_update,
+  .describe = cs_backend_cpu_describe,
+  CS_BACKEND_HOST_MEMORY,
 };
 
 const CsBackend *

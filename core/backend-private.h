@@ -56,6 +56,33 @@ void   _cs_ref_adam_update (float *param, const float *grad, float *m, float *v,
 void   _cs_ref_rmsprop_update (float *param, const float *grad, float *square_avg,
                                float *buf, gsize n, const CsOptimParams *hp, gint64 step);
 
+/* Memory, copies and events for the backends that work in host memory
+ * (backend.c): aligned allocations, memcpy, events that are done at once. */
+gpointer        _cs_host_alloc (gsize bytes);
+void            _cs_host_free (gpointer p);
+void            _cs_host_copy_in (gpointer dst, gconstpointer src, gsize bytes);
+CsBackendEvent *_cs_host_event_new (void);
+void            _cs_host_event_free (CsBackendEvent *ev);
+void            _cs_host_download_async (gpointer dst, gconstpointer src, gsize bytes,
+                                         CsBackendEvent *ev);
+gboolean        _cs_host_event_query (CsBackendEvent *ev);
+gboolean        _cs_host_event_sync (CsBackendEvent *ev, GError **error);
+gboolean        _cs_host_check (GError **error);
+
+#define CS_BACKEND_HOST_MEMORY \
+  .alloc = _cs_host_alloc, \
+  .free = _cs_host_free, \
+  .upload = _cs_host_copy_in, \
+  .download = _cs_host_copy_in, \
+  .host_alloc = _cs_host_alloc, \
+  .host_free = _cs_host_free, \
+  .event_new = _cs_host_event_new, \
+  .event_free = _cs_host_event_free, \
+  .download_async = _cs_host_download_async, \
+  .event_query = _cs_host_event_query, \
+  .event_sync = _cs_host_event_sync, \
+  .check = _cs_host_check
+
 /* The table entries whose plain loop is the only implementation so far. */
 #define CS_BACKEND_PLAIN_LOOPS \
   .bias_add = _cs_ref_bias_add, \

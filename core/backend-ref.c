@@ -505,13 +505,21 @@ _cs_ref_rmsprop_update (float *param, const float *grad, float *square_avg,
     }
 }
 
+static const char *
+ref_describe (void)
+{
+  return "plain loops";
+}
+
 static const CsBackend ref_backend = {
   .name = "reference",
   .device = CS_DEVICE_CPU,
   .gemm = _cs_ref_gemm,
   .im2col = _cs_ref_im2col,
   .col2im = _cs_ref_col2im,
+  .describe = ref_describe,
   CS_BACKEND_PLAIN_LOOPS,
+  CS_BACKEND_HOST_MEMORY,
 };
 
 const CsBackend *

@@ -3,13 +3,25 @@
  * Layers never loop over numbers themselves: they call the operations of a
  * CsBackend. Three tables implement it:
  *
- *   cs_backend_cpu ()  the fast path: OpenBLAS GEMM, tuned loops
- *   cs_backend_ref ()  the naive reference: plain loops, kept for the tests,
- *                      which run both and compare
- *   core/gpu/          CUDA (its own issue), same table, device pointers
+ *   cs_backend_cpu ()   the fast path: OpenBLAS GEMM, tuned loops
+ *   cs_backend_ref ()   the naive reference: plain loops, kept for the tests,
+ *                       which run both and compare
+ *   cs_backend_cuda ()  core/gpu/: cuBLAS and CUDA kernels on device 0
  *
  * Conventions: outputs first, then inputs, then sizes. Pointers are of the
  * backend's device. "accumulates" means +=; everything else assigns.
+ *
+ * Errors. The operations return nothing (the two losses return their value):
+ * a device that fails (out of memory, a lost GPU) records the first error
+ * and skips the work of every later operation until cs_backend_check ()
+ * reports it as a GError, with the CUDA message, and clears it. Work on a
+ * device is queued, so failures show up at the next check: the model checks
+ * where it allocates, and whoever drives training calls cs_model_check ()
+ * after each step. The CPU backends never fail (their allocations abort on
+ * exhaustion, as GLib's do).
+ *
+ * Threads: a backend's operations and memory calls come from one thread at
+ * a time (the trainer's). The CUDA backend is one stream on device 0.
  */
 #pragma once
 
@@ -57,6 +69,9 @@ typedef struct
 } CsOptimParams;
 
 typedef struct _CsBackend CsBackend;
+
+/* Completion of asynchronous downloads (cs_backend_download_async ()). */
+typedef struct _CsBackendEvent CsBackendEvent;
 
 struct _CsBackend
 {
@@ -151,10 +166,94 @@ struct _CsBackend
                        gsize n, const CsOptimParams *hp, gint64 step);
   void (*rmsprop_update) (float *param, const float *grad, float *square_avg,
                           float *buf, gsize n, const CsOptimParams *hp, gint64 step);
+
+  /* Memory of the backend's device, zeroed (64-byte aligned host memory on
+   * the CPU, cudaMalloc on a GPU); NULL when the device is out of memory,
+   * with the error kept for check. free (NULL) does nothing. */
+  gpointer (*alloc) (gsize bytes);
+  void (*free) (gpointer p);
+  /* Copies between host memory and the device's; both return when the
+   * copy is done, after the work queued before them. */
+  void (*upload) (gpointer dst, gconstpointer host_src, gsize bytes);
+  void (*download) (gpointer host_dst, gconstpointer src, gsize bytes);
+
+  /* Page-locked host memory, the destination that makes download_async
+   * asynchronous (plain aligned memory on the CPU); NULL with the error kept. */
+  gpointer (*host_alloc) (gsize bytes);
+  void (*host_free) (gpointer p);
+  /* Downloads behind the work queued so far, on a stream of their own, so
+   * the device keeps computing; ev completes after the last of them. See
+   * cs_backend_download_async (). */
+  CsBackendEvent *(*event_new) (void);
+  void (*event_free) (CsBackendEvent *ev);
+  void (*download_async) (gpointer host_dst, gconstpointer src, gsize bytes,
+                          CsBackendEvent *ev);
+  gboolean (*event_query) (CsBackendEvent *ev);
+  /* Waits for ev only; FALSE with the recorded error, which stays for check. */
+  gboolean (*event_sync) (CsBackendEvent *ev, GError **error);
+
+  /* Waits for the queued work; FALSE with the first error recorded since
+   * the last check (which clears it). */
+  gboolean (*check) (GError **error);
+  /* What it computes on, for people: "OpenBLAS Haswell", "NVIDIA H100 …". */
+  const char *(*describe) (void);
+};
+
+struct _CsBackendEvent
+{
+  const CsBackend *be;  /* the backend that made it; backends extend the struct */
 };
 
 const CsBackend *cs_backend_cpu (void);
 const CsBackend *cs_backend_ref (void);
+/* The CUDA backend on device 0, or NULL with CS_ERROR_UNSUPPORTED: "no CUDA
+ * device: <the CUDA runtime's message>", or "built without CUDA". The first
+ * call sets the device up (a second or so); later calls return at once. */
+const CsBackend *cs_backend_cuda (GError **error);
+/* The backend for a device the user chose: "cpu", "cuda", or "auto" (CUDA
+ * when a device answers, else the CPU; never fails). An unknown name or an
+ * unusable CUDA is a GError, and the caller stays on what it has. */
+const CsBackend *cs_backend_for_device (const char *name, GError **error);
+const char      *cs_backend_describe   (const CsBackend *be);
+
+/* Waits for the backend's queued work and reports the first error recorded
+ * since the last check (see "Errors" above). TRUE on the CPU. */
+gboolean         cs_backend_check      (const CsBackend *be, GError **error);
+
+/* src (n floats of be's device) readable on the host: src itself when be
+ * works in host memory, else src downloaded into host_scratch. */
+const float     *cs_backend_host_view  (const CsBackend *be, float *host_scratch,
+                                        const float *src, gsize n);
+
+/* Snapshots without stalling the device:
+ *
+ *   ev = cs_backend_event_new (be);
+ *   buf = cs_backend_host_alloc (be, bytes);       page-locked: truly async
+ *                                                  (into other memory the
+ *                                                  call waits for the copy)
+ *   cs_backend_download_async (be, buf, acts, bytes, ev);   … more copies
+ *   … keep training …
+ *   if (cs_backend_event_query (ev))  or  cs_backend_sync_event (ev, &error)
+ *     buf holds the values src had when the download was queued
+ *
+ * The copy runs behind the work queued before it, on a separate stream,
+ * through a device staging buffer owned by the event: src may be written by
+ * later work at once, and the device does not wait for the host. Several
+ * downloads may share an event: it completes after the last, and the next
+ * download after it has completed starts a new group. On the CPU the copy
+ * happens during the call. Device errors surface in cs_backend_check () and
+ * cs_backend_sync_event (). */
+CsBackendEvent  *cs_backend_event_new       (const CsBackend *be);
+void             cs_backend_event_free      (CsBackendEvent *ev);
+gpointer         cs_backend_host_alloc      (const CsBackend *be, gsize bytes);
+void             cs_backend_host_free       (const CsBackend *be, gpointer p);
+void             cs_backend_download_async  (const CsBackend *be, gpointer host_dst,
+                                             gconstpointer src, gsize bytes,
+                                             CsBackendEvent *ev);
+/* TRUE when every download queued on ev has landed (or failed). */
+gboolean         cs_backend_event_query     (CsBackendEvent *ev);
+/* Waits for ev; FALSE with the device's error if anything failed. */
+gboolean         cs_backend_sync_event      (CsBackendEvent *ev, GError **error);
 
 /* Threads of the CPU backend's pool (core/parallel.h); OpenBLAS itself runs
  * on one. 0 means one per processor. */
@@ -166,5 +265,7 @@ const char      *cs_backend_cpu_describe    (void);
 /* Helpers shared by the backends and the layers. */
 int              cs_window_out_size (int in, int k, int s, int p, int d);
 guint32          cs_dropout_hash    (guint64 seed, guint64 i);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsBackendEvent, cs_backend_event_free)
 
 G_END_DECLS

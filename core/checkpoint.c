@@ -9,6 +9,10 @@ gboolean
 cs_checkpoint_save (CsModel *model, const char *path, GError **error)
 {
   guint n = cs_model_get_n_entries (model);
+  /* The block itself on the CPU, a host copy of it on a GPU */
+  const float *block = cs_model_read_block (model, error);
+  if (block == NULL)
+    return FALSE;
   g_autofree CsSafetensorsTensor *tensors = g_new0 (CsSafetensorsTensor, n);
   g_autofree gint64 *counters = g_new0 (gint64, n);
 
@@ -31,7 +35,7 @@ cs_checkpoint_save (CsModel *model, const char *path, GError **error)
           t->dtype = "F32";
           t->ndim = v->ndim;
           t->shape = v->shape;
-          t->data = v->data;
+          t->data = block + cs_model_get_entry_offset (model, e);
           t->nbytes = (gsize) cs_tensor_numel (v) * sizeof (float);
         }
     }
@@ -129,21 +133,32 @@ cs_checkpoint_load_into (CsModel *model, const char *path, GError **error)
         }
     }
 
+  /* The gradients and the optimizer's state are kept: read the block too. */
+  float *block = cs_model_read_block (model, error);
+  if (block == NULL)
+    return FALSE;
   for (guint i = 0; i < n; i++)
     {
       const CsModelEntry *me = cs_model_get_entry (model, i);
       const CsSafetensorsEntry *e = cs_safetensors_lookup (st, me->name);
       gconstpointer src = cs_safetensors_get_data (st, e);
+      if (me->param->role != CS_BUFFER_COUNTER)
+        memcpy (block + cs_model_get_entry_offset (model, me), src, e->nbytes);
+    }
+  if (!cs_model_write_block (model, error))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const CsModelEntry *me = cs_model_get_entry (model, i);
       if (me->param->role == CS_BUFFER_COUNTER)
         {
           gint64 v;
-          memcpy (&v, src, sizeof v);
+          memcpy (&v, cs_safetensors_get_data (st, cs_safetensors_lookup (st, me->name)),
+                  sizeof v);
           *me->param->counter = GINT64_FROM_LE (v);
         }
-      else
-        memcpy (me->param->value->data, src, e->nbytes);
     }
-
   const char *step = cs_safetensors_get_metadata (st, "step");
   _cs_model_set_step (model, step ? g_ascii_strtoll (step, NULL, 10) : 0);
   return TRUE;

@@ -19,7 +19,8 @@ typedef enum
   CS_ERROR_INVALID_FILE,   /* a file that is not what it should be */
   CS_ERROR_MISMATCH,       /* a file for another model, a wrong shape */
   CS_ERROR_IO,             /* reading or writing failed */
-  CS_ERROR_UNSUPPORTED,    /* valid, but not something Convscope does */
+  CS_ERROR_UNSUPPORTED,    /* valid, but not something Convscope does; no GPU */
+  CS_ERROR_DEVICE,         /* the GPU failed at work: out of memory, a lost device */
 } CsError;
 
 GQuark cs_error_quark (void);

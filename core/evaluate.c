@@ -18,8 +18,7 @@ cs_evaluate (CsModel *model, const CsDataset *ds, CsEvaluation *out, guint32 *co
   g_autofree gint32 *y = g_new (gint32, B);
   g_autofree gint32 *pred = g_new (gint32, B);
   g_autofree guint32 *idx = g_new (guint32, B);
-  g_autofree float *probs = g_new (float, (gsize) B * C);
-  g_autofree float *dlogits = g_new (float, (gsize) B * C);
+  g_autofree float *logits_host = g_new (float, (gsize) B * C);
   const CsBackend *be = cs_model_get_backend (model);
 
   *out = (CsEvaluation) { 0 };
@@ -32,10 +31,9 @@ cs_evaluate (CsModel *model, const CsDataset *ds, CsEvaluation *out, guint32 *co
       cs_dataset_fill_batch (ds, idx, n, x, y);
       CsTensor xt = cs_tensor_view_batch (x, n, in);
       const CsTensor *logits = cs_model_forward (model, &xt, FALSE);
-      CsTensor p = cs_tensor_view (probs, 2, logits->shape);
-      CsTensor d = cs_tensor_view (dlogits, 2, logits->shape);
-      total += cs_loss_cross_entropy (be, &d, &p, logits, y) * n;
-      cs_argmax_rows (pred, logits->data, (int) n, C);
+      total += cs_model_cross_entropy (model, y, NULL) * n;
+      cs_argmax_rows (pred, cs_backend_host_view (be, logits_host, logits->data, (gsize) n * C),
+                      (int) n, C);
       for (guint32 i = 0; i < n; i++)
         {
           out->correct += pred[i] == y[i];

@@ -17,8 +17,10 @@ typedef struct
 } CsEvaluation;
 
 /* Eval mode (BatchNorm's running statistics, no dropout), in batches of the
- * model's reserved size. confusion, when not NULL, is (classes, classes):
- * row = true class, column = predicted, and is added to. */
+ * model's reserved size, on the model's device (its activations and output
+ * gradient are overwritten; on a GPU, cs_model_check () afterwards).
+ * confusion, when not NULL, is (classes, classes): row = true class,
+ * column = predicted, and is added to. */
 void cs_evaluate (CsModel *model, const CsDataset *ds, CsEvaluation *out, guint32 *confusion);
 
 G_END_DECLS

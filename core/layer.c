@@ -184,6 +184,35 @@ cs_layer_new (JsonObject *desc, const CsShape *in_shape, guint index, GError **e
   return g_steal_pointer (&self);
 }
 
+typedef struct
+{
+  gpointer *slot;
+  const CsBackend *be;  /* the one that allocated *slot */
+} CsScratch;
+
+void
+cs_layer_alloc_scratch (CsLayer *self, gpointer slot, gsize bytes)
+{
+  gpointer *p = slot;
+  CsScratch *s = NULL;
+
+  if (self->scratch == NULL)
+    self->scratch = g_array_new (FALSE, FALSE, sizeof (CsScratch));
+  for (guint i = 0; i < self->scratch->len && s == NULL; i++)
+    if (g_array_index (self->scratch, CsScratch, i).slot == p)
+      s = &g_array_index (self->scratch, CsScratch, i);
+  if (s == NULL)
+    {
+      g_array_set_size (self->scratch, self->scratch->len + 1);
+      s = &g_array_index (self->scratch, CsScratch, self->scratch->len - 1);
+      s->slot = p;
+    }
+  else if (*p != NULL)
+    s->be->free (*p);
+  s->be = self->be;
+  *p = self->be->alloc (bytes);
+}
+
 void
 cs_layer_free (CsLayer *self)
 {
@@ -191,6 +220,12 @@ cs_layer_free (CsLayer *self)
     return;
   if (self->klass->finalize)
     self->klass->finalize (self);
+  for (guint i = 0; self->scratch && i < self->scratch->len; i++)
+    {
+      CsScratch *s = &g_array_index (self->scratch, CsScratch, i);
+      g_clear_pointer (s->slot, s->be->free);
+    }
+  g_clear_pointer (&self->scratch, g_array_unref);
   g_clear_pointer (&self->params, g_array_unref);
   g_free (self);
 }

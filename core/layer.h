@@ -78,6 +78,7 @@ struct _CsLayer
   GArray *params;          /* CsParam, in PyTorch's state-dict order */
   guint64 seed;            /* for layers that draw random numbers */
   const gint64 *step;      /* the model's optimizer step, for fresh masks */
+  GArray *scratch;         /* what cs_layer_alloc_scratch () handed out */
 };
 
 /* The kinds, by JSON type; NULL if unknown. */
@@ -113,6 +114,13 @@ void      cs_layer_set_error (CsLayer *self, GError **error, const char *format,
 void      cs_layer_add_counter (CsLayer *self, const char *name, gint64 *counter);
 /* Takes a child's parameters as "<prefix>.<name>" (the residual block). */
 void      cs_layer_adopt_params (CsLayer *self, CsLayer *child, const char *prefix);
+
+/* Scratch for reserve (): bytes of zeroed memory of the layer's backend into
+ * *slot (slot is a float ** or a gint32 **), freeing what *slot held. The
+ * layer keeps track: cs_layer_free () frees it, each with the backend that
+ * allocated it, so a model can move to another device and reserve again.
+ * A device out of memory leaves *slot NULL and the error in the backend. */
+void      cs_layer_alloc_scratch (CsLayer *self, gpointer slot, gsize bytes);
 
 /* Checks for the shapes at build time. */
 gboolean  cs_layer_expect_image (CsLayer *self, GError **error);

@@ -42,14 +42,11 @@ double
 cs_train_step (CsModel *model, CsOptimizer *opt, const CsTensor *x,
                const gint32 *labels, float *probs, int *n_correct)
 {
-  const CsBackend *be = cs_model_get_backend (model);
   const CsTensor *logits = cs_model_forward (model, x, TRUE);
   g_return_val_if_fail (logits != NULL && logits->ndim == 2, NAN);
 
   int N = (int) logits->shape[0], C = (int) logits->shape[1];
-  CsTensor dlogits = cs_model_get_output_grad (model);
-  CsTensor p = cs_tensor_view (probs, 2, logits->shape);
-  double loss = cs_loss_cross_entropy (be, &dlogits, &p, logits, labels);
+  double loss = cs_model_cross_entropy (model, labels, probs);
 
   if (n_correct != NULL)
     {

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "paths.h"
 
+#include <math.h>
 #include <string.h>
 
 struct _CsModel
@@ -15,10 +16,11 @@ struct _CsModel
   GPtrArray *layers;        /* CsLayer */
   GArray *entries;          /* CsModelEntry */
 
-  const CsBackend *be;
+  const CsBackend *be;      /* everything below lives in its device's memory */
 
   float *block;             /* [ params | grads | state (2P) | buffers ] */
   gsize n_params, n_buffers;
+  float *host_block;        /* on a GPU: cs_model_read_block ()'s host copy */
 
   int max_batch;
   int last_n;               /* batch size of the last forward */
@@ -26,6 +28,8 @@ struct _CsModel
   float **dacts;
   gboolean *acts_shared;    /* acts[i] is the same memory as acts[i - 1] */
   gboolean input_grad;
+  float *probs;             /* (max_batch, output): cs_model_cross_entropy ()'s */
+  gint32 *labels;           /* (max_batch), on a GPU: the labels uploaded */
 
   gint64 step;
   CsTensor output;          /* view returned by forward */
@@ -74,6 +78,12 @@ get_string (JsonObject *o, const char *key)
   return NULL;
 }
 
+static gsize
+block_bytes (CsModel *model)
+{
+  return (4 * model->n_params + model->n_buffers) * sizeof (float);
+}
+
 static void
 bind_block (CsModel *model)
 {
@@ -89,10 +99,12 @@ bind_block (CsModel *model)
       if (p->role == CS_BUFFER_COUNTER)
         continue;
       gsize n = (gsize) cs_tensor_numel (p->value);
+      p->value->device = model->be->device;
       if (p->grad != NULL)
         {
           p->value->data = params + off;
           p->grad->data = grads + off;
+          p->grad->device = model->be->device;
           off += n;
         }
       else
@@ -224,7 +236,7 @@ cs_model_new_from_json (const char *json, gssize length, GError **error)
       return NULL;
     }
 
-  model->block = cs_alloc_floats (4 * model->n_params + model->n_buffers);
+  model->block = model->be->alloc (block_bytes (model));
   bind_block (model);
   cs_model_init (model, 0);
   return g_steal_pointer (&model);
@@ -273,13 +285,16 @@ free_acts (CsModel *model)
   for (guint i = 0; model->acts && i <= n; i++)
     if (!model->acts_shared[i])
       {
-        cs_free (model->acts[i]);
-        cs_free (model->dacts[i]);
+        model->be->free (model->acts[i]);
+        model->be->free (model->dacts[i]);
       }
   g_clear_pointer (&model->acts, g_free);
   g_clear_pointer (&model->dacts, g_free);
   g_clear_pointer (&model->acts_shared, g_free);
+  g_clear_pointer (&model->probs, model->be->free);
+  g_clear_pointer (&model->labels, model->be->free);
   model->max_batch = 0;
+  model->last_n = 0;
 }
 
 void
@@ -288,7 +303,9 @@ cs_model_free (CsModel *model)
   if (model == NULL)
     return;
   free_acts (model);
-  g_clear_pointer (&model->block, cs_free);
+  if (model->block != NULL)
+    model->be->free (model->block);
+  g_free (model->host_block);
   g_clear_pointer (&model->entries, g_array_unref);
   g_clear_pointer (&model->layers, g_ptr_array_unref);
   g_free (model->name);
@@ -351,13 +368,62 @@ cs_model_find_entry (CsModel *model, const char *name)
   return NULL;
 }
 
+static void
+use_backend (CsModel *model, const CsBackend *be)
+{
+  model->be = be;
+  for (guint i = 0; i < model->layers->len; i++)
+    cs_layer_set_backend (g_ptr_array_index (model->layers, i), be);
+}
+
 void
 cs_model_set_backend (CsModel *model, const CsBackend *be)
 {
   g_return_if_fail (be != NULL);
-  model->be = be;
-  for (guint i = 0; i < model->layers->len; i++)
-    cs_layer_set_backend (g_ptr_array_index (model->layers, i), be);
+  g_return_if_fail (be->device == model->be->device);
+  use_backend (model, be);
+}
+
+gsize
+cs_model_get_entry_offset (CsModel *model, const CsModelEntry *e)
+{
+  g_return_val_if_fail (e->param->role != CS_BUFFER_COUNTER, 0);
+  return (gsize) (e->param->value->data - model->block);
+}
+
+/* The host copy of the block on a GPU, allocated once. */
+static float *
+host_mirror (CsModel *model)
+{
+  if (model->host_block == NULL)
+    model->host_block = g_malloc (block_bytes (model));
+  return model->host_block;
+}
+
+float *
+cs_model_read_block (CsModel *model, GError **error)
+{
+  if (model->be->device == CS_DEVICE_CPU)
+    return model->block;
+  float *host = host_mirror (model);
+  model->be->download (host, model->block, block_bytes (model));
+  return cs_backend_check (model->be, error) ? host : NULL;
+}
+
+gboolean
+cs_model_write_block (CsModel *model, GError **error)
+{
+  if (model->be->device == CS_DEVICE_CPU)
+    return TRUE;
+  g_return_val_if_fail (model->host_block != NULL, FALSE);
+  model->be->upload (model->block, model->host_block, block_bytes (model));
+  return cs_backend_check (model->be, error);
+}
+
+gboolean
+cs_model_check (CsModel *model, GError **error)
+{
+  return cs_backend_check (model->be, error);
 }
 
 void
@@ -372,16 +438,21 @@ cs_model_init_with (CsModel *model, CsInitKind kind, guint64 seed)
   CsRng rng;
   cs_rng_init (&rng, seed);
 
+  /* Drawn in host memory: the block itself, or the copy sent to the GPU
+   * below (every float of it is written here, so nothing is read back). */
+  float *host = model->be->device == CS_DEVICE_CPU ? model->block : host_mirror (model);
+
   for (guint i = 0; i < model->entries->len; i++)
     {
-      const CsParam *p = g_array_index (model->entries, CsModelEntry, i).param;
+      const CsModelEntry *e = &g_array_index (model->entries, CsModelEntry, i);
+      const CsParam *p = e->param;
       if (p->role == CS_BUFFER_COUNTER)
         {
           *p->counter = 0;
           continue;
         }
       gsize n = (gsize) cs_tensor_numel (p->value);
-      float *w = p->value->data;
+      float *w = host + cs_model_get_entry_offset (model, e);
       if (p->fixed != NULL)
         {
           memcpy (w, p->fixed, n * sizeof (float));
@@ -417,8 +488,56 @@ cs_model_init_with (CsModel *model, CsInitKind kind, guint64 seed)
     }
 
   /* A fresh network: no gradients, no optimizer history. */
-  memset (model->block + model->n_params, 0, 3 * model->n_params * sizeof (float));
+  memset (host + model->n_params, 0, 3 * model->n_params * sizeof (float));
   model->step = 0;
+  if (host != model->block)
+    model->be->upload (model->block, host, block_bytes (model));
+}
+
+/* Activations and scratch for max_batch examples on the model's device. */
+static gboolean
+allocate_acts (CsModel *model, int max_batch, GError **error)
+{
+  const CsBackend *be = model->be;
+  guint n = model->layers->len;
+  gsize in = sizeof (float) * max_batch * cs_shape_numel (&model->input_shape);
+
+  free_acts (model);
+  model->acts = g_new0 (float *, n + 1);
+  model->dacts = g_new0 (float *, n + 1);
+  model->acts_shared = g_new0 (gboolean, n + 1);
+  model->acts[0] = be->alloc (in);
+  model->dacts[0] = be->alloc (in);
+  for (guint i = 0; i < n; i++)
+    {
+      CsLayer *layer = g_ptr_array_index (model->layers, i);
+      if (layer->klass->is_view)
+        {
+          model->acts[i + 1] = model->acts[i];
+          model->dacts[i + 1] = model->dacts[i];
+          model->acts_shared[i + 1] = TRUE;
+        }
+      else
+        {
+          gsize size = sizeof (float) * max_batch * cs_shape_numel (&layer->out_shape);
+          model->acts[i + 1] = be->alloc (size);
+          model->dacts[i + 1] = be->alloc (size);
+        }
+      if (layer->klass->reserve)
+        layer->klass->reserve (layer, max_batch);
+    }
+  model->probs = be->alloc (sizeof (float) * max_batch
+                            * cs_shape_numel (cs_model_get_output_shape (model)));
+  if (be->device != CS_DEVICE_CPU)
+    model->labels = be->alloc (sizeof (gint32) * max_batch);
+
+  if (!cs_backend_check (be, error))
+    {
+      free_acts (model);
+      return FALSE;
+    }
+  model->max_batch = max_batch;
+  return TRUE;
 }
 
 gboolean
@@ -441,32 +560,76 @@ cs_model_reserve (CsModel *model, int max_batch, GError **error)
       return FALSE;
     }
 
-  free_acts (model);
-  model->acts = g_new0 (float *, n + 1);
-  model->dacts = g_new0 (float *, n + 1);
-  model->acts_shared = g_new0 (gboolean, n + 1);
-  model->acts[0] = cs_alloc_floats ((gsize) max_batch * cs_shape_numel (&model->input_shape));
-  model->dacts[0] = cs_alloc_floats ((gsize) max_batch * cs_shape_numel (&model->input_shape));
-  for (guint i = 0; i < n; i++)
+  return allocate_acts (model, max_batch, error);
+}
+
+/* bytes from src (memory of src_be's device) to dst (dst_be's), through the
+ * host when neither is the CPU. */
+static void
+transfer (const CsBackend *dst_be, gpointer dst, const CsBackend *src_be, gconstpointer src,
+          gsize bytes)
+{
+  if (src_be->device == CS_DEVICE_CPU)
+    dst_be->upload (dst, src, bytes);
+  else if (dst_be->device == CS_DEVICE_CPU)
+    src_be->download (dst, src, bytes);
+  else
     {
-      CsLayer *layer = g_ptr_array_index (model->layers, i);
-      if (layer->klass->is_view)
-        {
-          model->acts[i + 1] = model->acts[i];
-          model->dacts[i + 1] = model->dacts[i];
-          model->acts_shared[i + 1] = TRUE;
-        }
-      else
-        {
-          gsize size = (gsize) max_batch * cs_shape_numel (&layer->out_shape);
-          model->acts[i + 1] = cs_alloc_floats (size);
-          model->dacts[i + 1] = cs_alloc_floats (size);
-        }
-      if (layer->klass->reserve)
-        layer->klass->reserve (layer, max_batch);
+      g_autofree gpointer host = g_malloc (bytes);
+      src_be->download (host, src, bytes);
+      dst_be->upload (dst, host, bytes);
     }
-  model->max_batch = max_batch;
-  model->last_n = 0;
+}
+
+gboolean
+cs_model_set_device (CsModel *model, const CsBackend *be, GError **error)
+{
+  g_return_val_if_fail (model != NULL && be != NULL, FALSE);
+
+  const CsBackend *old = model->be;
+  if (be == old)
+    return TRUE;
+  /* A failure still pending on the old device would be copied along. */
+  if (!cs_backend_check (old, error))
+    return FALSE;
+
+  /* The block first: if that fails, nothing has changed. */
+  float *block = be->alloc (block_bytes (model));
+  if (block == NULL)
+    {
+      cs_backend_check (be, error);
+      return FALSE;
+    }
+  transfer (be, block, old, model->block, block_bytes (model));
+  gboolean ok = cs_backend_check (old, error);
+  ok = cs_backend_check (be, ok ? error : NULL) && ok;
+  if (!ok)
+    {
+      be->free (block);
+      return FALSE;
+    }
+
+  int max_batch = model->max_batch;
+  float *old_block = model->block;
+  free_acts (model);
+  model->block = block;
+  use_backend (model, be);
+  bind_block (model);
+  if (max_batch > 0 && !allocate_acts (model, max_batch, error))
+    {
+      /* Back where it was, whole: the old block is untouched, and the
+       * layers' scratch goes back to the old device as it is reserved
+       * again (each buffer freed by the backend that allocated it). */
+      model->block = old_block;
+      use_backend (model, old);
+      bind_block (model);
+      be->free (block);
+      allocate_acts (model, max_batch, NULL);
+      return FALSE;
+    }
+  old->free (old_block);
+  if (be->device == CS_DEVICE_CPU)
+    g_clear_pointer (&model->host_block, g_free);
   return TRUE;
 }
 
@@ -482,14 +645,18 @@ CsTensor
 cs_model_get_activation (CsModel *model, guint i)
 {
   g_return_val_if_fail (i <= model->layers->len && model->acts != NULL, (CsTensor) { 0 });
-  return cs_tensor_view_batch (model->acts[i], model->last_n, shape_at (model, i));
+  CsTensor t = cs_tensor_view_batch (model->acts[i], model->last_n, shape_at (model, i));
+  t.device = model->be->device;
+  return t;
 }
 
 CsTensor
 cs_model_get_activation_grad (CsModel *model, guint i)
 {
   g_return_val_if_fail (i <= model->layers->len && model->dacts != NULL, (CsTensor) { 0 });
-  return cs_tensor_view_batch (model->dacts[i], model->last_n, shape_at (model, i));
+  CsTensor t = cs_tensor_view_batch (model->dacts[i], model->last_n, shape_at (model, i));
+  t.device = model->be->device;
+  return t;
 }
 
 CsTensor
@@ -507,10 +674,17 @@ cs_model_forward (CsModel *model, const CsTensor *x, gboolean train)
   CsTensor expected = cs_tensor_view_batch (NULL, N, &model->input_shape);
   g_return_val_if_fail (cs_tensor_same_shape (x, &expected), NULL);
   g_return_val_if_fail (N >= 1 && N <= model->max_batch, NULL);
+  g_return_val_if_fail (x->device == CS_DEVICE_CPU || x->device == model->be->device, NULL);
 
   model->last_n = N;
   if (x->data != model->acts[0])
-    model->be->copy (model->acts[0], x->data, (gsize) cs_tensor_numel (x));
+    {
+      gsize n = (gsize) cs_tensor_numel (x);
+      if (x->device != model->be->device)
+        model->be->upload (model->acts[0], x->data, n * sizeof (float));
+      else
+        model->be->copy (model->acts[0], x->data, n);
+    }
   for (guint i = 0; i < model->layers->len; i++)
     {
       CsLayer *layer = g_ptr_array_index (model->layers, i);
@@ -538,6 +712,34 @@ cs_model_backward (CsModel *model)
       gboolean want = i > 0 || model->input_grad;
       layer->klass->backward (layer, want ? &dinp : NULL, &dout, &inp, &out);
     }
+}
+
+double
+cs_model_cross_entropy (CsModel *model, const gint32 *labels, float *probs)
+{
+  const CsShape *out = cs_model_get_output_shape (model);
+  g_return_val_if_fail (model->last_n > 0 && labels != NULL, NAN);
+  g_return_val_if_fail (out->ndim == 1, NAN);
+
+  const CsBackend *be = model->be;
+  int N = model->last_n, C = (int) out->d[0];
+  for (int n = 0; n < N; n++)
+    g_return_val_if_fail (labels[n] >= 0 && labels[n] < C, NAN);
+
+  /* On the CPU straight from and into the caller's memory. */
+  gboolean host = be->device == CS_DEVICE_CPU;
+  const gint32 *y = labels;
+  if (!host)
+    {
+      be->upload (model->labels, labels, sizeof (gint32) * N);
+      y = model->labels;
+    }
+  float *p = host && probs != NULL ? probs : model->probs;
+  double loss = be->cross_entropy (model->dacts[model->layers->len], p,
+                                   model->acts[model->layers->len], y, N, C);
+  if (probs != NULL && p != probs)
+    be->download (probs, p, sizeof (float) * N * C);
+  return loss;
 }
 
 void

@@ -13,6 +13,14 @@
  * snapshot each touch one contiguous range. Activations are allocated once
  * by cs_model_reserve () for batches up to a size; the training path
  * allocates nothing.
+ *
+ * The block, the activations and every layer's scratch live in the memory
+ * of the model's backend: the host for the CPU, the GPU for CUDA. A model
+ * starts on the CPU; cs_model_set_device () moves it, between batches.
+ * Pointers the model hands out (cs_model_get_params (), activations, the
+ * output of a forward) are of that device. Host-side readers go through
+ * cs_model_read_block () / cs_model_write_block (), cs_model_cross_entropy ()
+ * or cs_backend_host_view (); on the CPU these cost nothing.
  */
 #pragma once
 
@@ -56,37 +64,71 @@ guint        cs_model_get_n_entries   (CsModel *model);
 const CsModelEntry *cs_model_get_entry (CsModel *model, guint i);
 const CsModelEntry *cs_model_find_entry (CsModel *model, const char *name);
 
+/* Parts of the block, in the memory of the model's device. */
 gsize        cs_model_get_n_params    (CsModel *model);   /* trainable floats, P */
 float       *cs_model_get_params      (CsModel *model);   /* (P) */
 float       *cs_model_get_grads       (CsModel *model);   /* (P) */
 float       *cs_model_get_optim_state (CsModel *model);   /* (2P) */
 gsize        cs_model_get_n_buffers   (CsModel *model);   /* B */
 float       *cs_model_get_buffers     (CsModel *model);   /* (B) */
+/* Where an entry's values lie in the block, in floats from its start. */
+gsize        cs_model_get_entry_offset (CsModel *model, const CsModelEntry *e);
+
+/* The whole block (4P + B floats) in host memory, to read or change numbers
+ * on the CPU (checkpoints, the UI's weight views): on the CPU the block
+ * itself; on a GPU a host copy downloaded now, owned by the model, valid
+ * until the next call or a move. After changing it, cs_model_write_block ()
+ * sends it back (nothing to do on the CPU). NULL / FALSE: the device failed. */
+float       *cs_model_read_block      (CsModel *model, GError **error);
+gboolean     cs_model_write_block     (CsModel *model, GError **error);
 
 const CsBackend *cs_model_get_backend (CsModel *model);
+/* Another backend of the same device (the CPU's fast one or its reference
+ * loops): nothing moves. */
 void         cs_model_set_backend     (CsModel *model, const CsBackend *be);
+/* Moves the model to be's device between batches: parameters, gradients,
+ * the optimizer's state and the buffers are copied, activations and scratch
+ * allocated again there, so training goes on where it was (the activations
+ * of the last batch are not kept: forward again before reading them). On
+ * failure (a device out of memory, a failing GPU) the model stays where it
+ * was, whole, and error says why. */
+gboolean     cs_model_set_device      (CsModel *model, const CsBackend *be, GError **error);
+/* cs_backend_check () of the model's backend: after a training step on a
+ * GPU, FALSE with the device's error means the step did not complete (the
+ * backend skipped the work after the failure). */
+gboolean     cs_model_check           (CsModel *model, GError **error);
 
-/* Fills every parameter by the model's scheme (or another), seeded. */
+/* Fills every parameter by the model's scheme (or another), seeded; on a
+ * GPU the values are drawn on the host and uploaded (check for errors). */
 void         cs_model_init            (CsModel *model, guint64 seed);
 void         cs_model_init_with       (CsModel *model, CsInitKind kind, guint64 seed);
 
-/* Allocates activations for batches of up to max_batch examples. */
+/* Allocates activations for batches of up to max_batch examples, on the
+ * model's device; FALSE when they do not fit. */
 gboolean     cs_model_reserve         (CsModel *model, int max_batch, GError **error);
 int          cs_model_get_max_batch   (CsModel *model);
 
-/* x: (N, input shape), N ≤ max batch. Returns the output, (N, output shape),
- * a view valid until the next forward. */
+/* x: (N, input shape), N ≤ max batch, in host memory or the model's device.
+ * Returns the output, (N, output shape) on the model's device, a view valid
+ * until the next forward. */
 const CsTensor *cs_model_forward      (CsModel *model, const CsTensor *x, gboolean train);
 /* The gradient of the loss with respect to the output of the last forward,
  * (N, output shape): write into it, then call cs_model_backward (). */
 CsTensor     cs_model_get_output_grad (CsModel *model);
 void         cs_model_backward        (CsModel *model);
+/* Mean cross-entropy of the last forward's output, (N, classes), against
+ * labels (N, host memory); writes d loss / d output into the output
+ * gradient, ready for cs_model_backward (), and the probabilities into
+ * probs (N, classes, host memory) unless it is NULL. NAN if the device
+ * failed. */
+double       cs_model_cross_entropy   (CsModel *model, const gint32 *labels, float *probs);
 void         cs_model_zero_grad       (CsModel *model);
 /* Also compute d loss / d input (saliency); off by default. */
 void         cs_model_set_input_grad  (CsModel *model, gboolean wanted);
 
 /* i = 0 is the input, i = k the output of layer k − 1; valid after a forward
- * (gradients after a backward). */
+ * (gradients after a backward); on the model's device (see
+ * cs_backend_download_async () for reading them from a GPU). */
 CsTensor     cs_model_get_activation      (CsModel *model, guint i);
 CsTensor     cs_model_get_activation_grad (CsModel *model, guint i);
 

@@ -1,10 +1,20 @@
 /* parallel.c — the CPU backend's thread pool
  *
- * One job at a time: the caller publishes (fn, data, n_tasks), bumps the
- * generation, and every thread (the caller included) takes task indices
- * from a shared counter until none are left. The caller returns once every
- * worker has said it is done with this generation, so no worker can still
- * be reading a job when the next one is written.
+ * One job at a time. The caller writes (fn, data) into the slot of the next
+ * generation and publishes one 64-bit word, state = generation:32 |
+ * n_tasks:16 | next:16. Every thread (the caller included) takes a task by
+ * a compare-and-swap of next on that word, so a task is taken at most once
+ * and only by a thread that saw its generation: a worker that wakes late
+ * finds next = n_tasks, or another generation, and takes nothing. The
+ * caller returns when the job's tasks are done, without waiting for the
+ * workers to notice — a worker the scheduler has put aside (a busy machine,
+ * the UI drawing) costs nothing; the caller simply does its tasks.
+ *
+ * The (fn, data) of a generation sit in slot generation & 1. A worker reads
+ * the slot after loading the state word and uses what it read only if its
+ * compare-and-swap on that same generation succeeds; the slot is rewritten
+ * two generations later, after the word has moved on, so what it read was
+ * the job's.
  *
  * Workers spin for a short while between jobs (the operations of one batch
  * follow each other within microseconds) and then sleep on a condition
@@ -13,8 +23,17 @@
 #include "parallel.h"
 
 #include <cblas.h>
+#include <stdatomic.h>
 
 #define SPIN_US 200
+
+/* Atomic fields only so that a late worker's read of a slot being
+ * rewritten is not a data race; the ordering comes from the state word. */
+typedef struct
+{
+  _Atomic (CsParallelFunc) fn;
+  _Atomic (gpointer) data;
+} Job;
 
 typedef struct
 {
@@ -26,19 +45,20 @@ typedef struct
   int n_threads;        /* in all, the caller included */
   GThread **workers;    /* n_threads − 1 */
 
-  /* the current job; written before generation is bumped */
-  CsParallelFunc fn;
-  gpointer data;
-  int n_tasks;
-  gint next;            /* next task index to take */
-  gint done;            /* workers finished with this generation */
-  gint generation;
-  gint quit;
+  Job slots[2];
+  _Atomic guint64 state;
+  _Atomic int completed;
+  _Atomic int quit;
 } Pool;
 
 static Pool pool = { .n_threads = 0 };
 static GOnce pool_once = G_ONCE_INIT;
 static __thread gboolean in_task;
+
+#define STATE_GEN(s)   ((guint32) ((s) >> 32))
+#define STATE_N(s)     ((int) (((s) >> 16) & 0xffff))
+#define STATE_NEXT(s)  ((int) ((s) & 0xffff))
+#define MAX_TASKS      0xffff
 
 static inline void
 cpu_relax (void)
@@ -48,30 +68,41 @@ cpu_relax (void)
 #endif
 }
 
-static void
+/* Runs tasks of the published job while there are any; returns the
+ * generation it saw last. */
+static guint32
 take_tasks (void)
 {
   in_task = TRUE;
   for (;;)
     {
-      int t = g_atomic_int_add (&pool.next, 1);
-      if (t >= pool.n_tasks)
-        break;
-      pool.fn (t, pool.n_tasks, pool.data);
+      guint64 s = atomic_load (&pool.state);
+      if (STATE_NEXT (s) >= STATE_N (s))
+        {
+          in_task = FALSE;
+          return STATE_GEN (s);
+        }
+      Job *slot = &pool.slots[STATE_GEN (s) & 1];
+      CsParallelFunc fn = atomic_load_explicit (&slot->fn, memory_order_relaxed);
+      gpointer data = atomic_load_explicit (&slot->data, memory_order_relaxed);
+      if (atomic_compare_exchange_weak (&pool.state, &s, s + 1))
+        {
+          fn (STATE_NEXT (s), STATE_N (s), data);
+          atomic_fetch_add (&pool.completed, 1);
+        }
     }
-  in_task = FALSE;
 }
 
 static gpointer
 worker_main (gpointer user_data)
 {
-  int seen = GPOINTER_TO_INT (user_data);
+  guint32 seen = GPOINTER_TO_UINT (user_data);
 
   for (;;)
     {
       gint64 spin_until = 0;
       guint spins = 0;
-      while (g_atomic_int_get (&pool.generation) == seen)
+      while (STATE_GEN (atomic_load (&pool.state)) == seen)
         {
           cpu_relax ();
           if ((++spins & 255) != 0)
@@ -83,29 +114,26 @@ worker_main (gpointer user_data)
             continue;
           g_mutex_lock (&pool.lock);
           pool.sleepers++;
-          while (g_atomic_int_get (&pool.generation) == seen)
+          while (STATE_GEN (atomic_load (&pool.state)) == seen)
             g_cond_wait (&pool.wake, &pool.lock);
           pool.sleepers--;
           g_mutex_unlock (&pool.lock);
         }
-      seen = g_atomic_int_get (&pool.generation);
-      if (g_atomic_int_get (&pool.quit))
+      if (atomic_load (&pool.quit))
         return NULL;
-      take_tasks ();
-      g_atomic_int_inc (&pool.done);
+      seen = take_tasks ();
     }
 }
 
-/* Starts a job on the workers (caller_lock held). */
+/* Publishes a job of the next generation (caller_lock held). */
 static void
 publish (CsParallelFunc fn, gpointer data, int n_tasks)
 {
-  pool.fn = fn;
-  pool.data = data;
-  pool.n_tasks = n_tasks;
-  g_atomic_int_set (&pool.next, 0);
-  g_atomic_int_set (&pool.done, 0);
-  g_atomic_int_inc (&pool.generation);  /* a full barrier: the job is visible */
+  guint32 gen = STATE_GEN (atomic_load (&pool.state)) + 1;
+  atomic_store_explicit (&pool.slots[gen & 1].fn, fn, memory_order_relaxed);
+  atomic_store_explicit (&pool.slots[gen & 1].data, data, memory_order_relaxed);
+  atomic_store (&pool.completed, 0);
+  atomic_store (&pool.state, ((guint64) gen << 32) | ((guint64) n_tasks << 16));
   g_mutex_lock (&pool.lock);
   if (pool.sleepers > 0)
     g_cond_broadcast (&pool.wake);
@@ -113,10 +141,10 @@ publish (CsParallelFunc fn, gpointer data, int n_tasks)
 }
 
 static void
-wait_workers (void)
+wait_tasks (int n_tasks)
 {
   guint spins = 0;
-  while (g_atomic_int_get (&pool.done) < pool.n_threads - 1)
+  while (atomic_load (&pool.completed) < n_tasks)
     {
       cpu_relax ();
       if ((++spins & 1023) == 0)
@@ -129,12 +157,12 @@ stop_workers (void)
 {
   if (pool.workers == NULL)
     return;
-  g_atomic_int_set (&pool.quit, 1);
+  atomic_store (&pool.quit, 1);
   publish (NULL, NULL, 0);
   for (int i = 0; i < pool.n_threads - 1; i++)
     g_thread_join (pool.workers[i]);
   g_clear_pointer (&pool.workers, g_free);
-  g_atomic_int_set (&pool.quit, 0);
+  atomic_store (&pool.quit, 0);
   pool.n_threads = 1;
 }
 
@@ -147,11 +175,11 @@ start_workers (int n)
   if (n == 1)
     return;
   pool.workers = g_new0 (GThread *, n - 1);
-  int seen = g_atomic_int_get (&pool.generation);
+  guint32 seen = STATE_GEN (atomic_load (&pool.state));
   for (int i = 0; i < n - 1; i++)
     {
       g_autofree char *name = g_strdup_printf ("cs-cpu-%d", i + 1);
-      pool.workers[i] = g_thread_new (name, worker_main, GINT_TO_POINTER (seen));
+      pool.workers[i] = g_thread_new (name, worker_main, GUINT_TO_POINTER (seen));
     }
 }
 
@@ -211,7 +239,7 @@ cs_parallel_run (int n_tasks, CsParallelFunc fn, gpointer data)
   if (n_tasks <= 0)
     return;
   ensure_pool ();
-  if (n_tasks == 1 || in_task || !g_mutex_trylock (&pool.caller_lock))
+  if (n_tasks == 1 || n_tasks > MAX_TASKS || in_task || !g_mutex_trylock (&pool.caller_lock))
     {
       for (int t = 0; t < n_tasks; t++)
         fn (t, n_tasks, data);
@@ -226,7 +254,7 @@ cs_parallel_run (int n_tasks, CsParallelFunc fn, gpointer data)
     }
   publish (fn, data, n_tasks);
   take_tasks ();
-  wait_workers ();
+  wait_tasks (n_tasks);
   g_mutex_unlock (&pool.caller_lock);
 }
 

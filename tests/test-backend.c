@@ -5,6 +5,7 @@
  * strides, padding, dilation, rectangular kernels.
  */
 #include "core/backend.h"
+#include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 
@@ -260,6 +261,93 @@ test_dropout_mask (void)
   g_assert_true (memcmp (m1, m2, n * sizeof (float)) != 0);
 }
 
+static void
+test_host_memory (void)
+{
+  /* The host backends' memory is what cs_alloc_floats gives: zeroed, aligned. */
+  const CsBackend *backends[] = { cs_backend_cpu (), cs_backend_ref () };
+
+  for (gsize b = 0; b < G_N_ELEMENTS (backends); b++)
+    {
+      const CsBackend *be = backends[b];
+      float src[37], back[37];
+      for (int i = 0; i < 37; i++)
+        src[i] = (float) i - 3.5f;
+
+      float *p = be->alloc (sizeof src);
+      g_assert_nonnull (p);
+      g_assert_cmpuint ((guintptr) p % 64, ==, 0);
+      for (int i = 0; i < 37; i++)
+        g_assert_cmpfloat (p[i], ==, 0.0f);
+      be->upload (p, src, sizeof src);
+      be->download (back, p, sizeof src);
+      g_assert_cmpmem (back, sizeof back, src, sizeof src);
+      be->free (p);
+      be->free (NULL);
+
+      g_assert_true (cs_backend_host_view (be, back, src, 37) == src);
+      g_assert_true (cs_backend_check (be, NULL));
+      g_assert_nonnull (cs_backend_describe (be));
+    }
+}
+
+static void
+test_download_async (void)
+{
+  const CsBackend *be = cs_backend_cpu ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsBackendEvent) ev = cs_backend_event_new (be);
+  float src[2][5] = { { 1, 2, 3, 4, 5 }, { -1, -2, -3, -4, -5 } };
+  float *dst = cs_backend_host_alloc (be, sizeof src);
+
+  cs_backend_download_async (be, dst, src[1], sizeof src[1], ev);
+  cs_backend_download_async (be, dst + 5, src[0], sizeof src[0], ev);
+  g_assert_true (cs_backend_sync_event (ev, &error));
+  g_assert_no_error (error);
+  g_assert_true (cs_backend_event_query (ev));
+  g_assert_cmpmem (dst, sizeof src[1], src[1], sizeof src[1]);
+  g_assert_cmpmem (dst + 5, sizeof src[0], src[0], sizeof src[0]);
+  cs_backend_host_free (be, dst);
+}
+
+static void
+test_for_device (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) cuda_error = NULL;
+  const CsBackend *cuda = cs_backend_cuda (&cuda_error);
+
+  g_assert_true (cs_backend_for_device ("cpu", &error) == cs_backend_cpu ());
+  g_assert_no_error (error);
+
+  /* auto: the GPU when one answers, else the CPU, never an error */
+  const CsBackend *be = cs_backend_for_device ("auto", &error);
+  g_assert_no_error (error);
+  g_assert_true (be == (cuda != NULL ? cuda : cs_backend_cpu ()));
+
+  be = cs_backend_for_device ("cuda", &error);
+  if (cuda != NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_true (be == cuda);
+      g_assert_true (be->device == CS_DEVICE_CUDA);
+    }
+  else
+    {
+      /* No device (or no CUDA in this build): a message for a person. */
+      g_assert_null (be);
+      g_assert_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED);
+      g_assert_true (g_str_has_prefix (error->message, "no CUDA device: "));
+      g_assert_cmpstr (error->message, ==, cuda_error->message);
+      g_test_message ("%s", error->message);
+      g_clear_error (&error);
+    }
+
+  g_assert_null (cs_backend_for_device ("tpu", &error));
+  g_assert_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED);
+  g_assert_cmpstr (error->message, ==, "unknown device “tpu” (devices: auto, cpu, cuda)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -272,5 +360,8 @@ main (int argc, char **argv)
   g_test_add_func ("/core/backend/split-ops", test_split_ops);
   g_test_add_func ("/core/backend/window-size", test_window_size);
   g_test_add_func ("/core/backend/dropout-mask", test_dropout_mask);
+  g_test_add_func ("/core/backend/host-memory", test_host_memory);
+  g_test_add_func ("/core/backend/download-async", test_download_async);
+  g_test_add_func ("/core/backend/for-device", test_for_device);
   return g_test_run ();
 }

@@ -50,10 +50,15 @@ batchnorm2d_build (CsLayer *layer, JsonObject *desc, GError **error)
   cs_layer_add_param (layer, "running_mean", CS_BUFFER_ZEROS, &self->running_mean, NULL, c, c);
   cs_layer_add_param (layer, "running_var", CS_BUFFER_ONES, &self->running_var, NULL, c, c);
   cs_layer_add_counter (layer, "num_batches_tracked", &self->num_batches_tracked);
-
-  self->save_mean = cs_alloc_floats (self->C);
-  self->save_invstd = cs_alloc_floats (self->C);
   return TRUE;
+}
+
+static void
+batchnorm2d_reserve (CsLayer *layer, int max_batch)
+{
+  CsBatchNorm2d *self = (CsBatchNorm2d *) layer;
+  cs_layer_alloc_scratch (layer, &self->save_mean, sizeof (float) * self->C);
+  cs_layer_alloc_scratch (layer, &self->save_invstd, sizeof (float) * self->C);
 }
 
 static void
@@ -85,14 +90,6 @@ batchnorm2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
                                  self->weight.data, N, self->C, HW, self->last_train);
 }
 
-static void
-batchnorm2d_finalize (CsLayer *layer)
-{
-  CsBatchNorm2d *self = (CsBatchNorm2d *) layer;
-  g_clear_pointer (&self->save_mean, cs_free);
-  g_clear_pointer (&self->save_invstd, cs_free);
-}
-
 static const char *const cs_batchnorm2d_keys[] = { "num_features", "eps", "momentum", NULL };
 
 const CsLayerClass cs_batchnorm2d_class = {
@@ -101,7 +98,7 @@ const CsLayerClass cs_batchnorm2d_class = {
   .keys = cs_batchnorm2d_keys,
   .instance_size = sizeof (CsBatchNorm2d),
   .build = batchnorm2d_build,
+  .reserve = batchnorm2d_reserve,
   .forward = batchnorm2d_forward,
   .backward = batchnorm2d_backward,
-  .finalize = batchnorm2d_finalize,
 };

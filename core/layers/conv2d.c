@@ -94,10 +94,8 @@ conv2d_reserve (CsLayer *layer, int max_batch)
   const CsWindow *g = &self->g;
   gsize np = (gsize) max_batch * g->OH * g->OW;
 
-  g_clear_pointer (&self->cols, cs_free);
-  g_clear_pointer (&self->tmp, cs_free);
-  self->cols = cs_alloc_floats ((gsize) g->C * g->kh * g->kw * np);
-  self->tmp = cs_alloc_floats ((gsize) self->out_channels * np);
+  cs_layer_alloc_scratch (layer, &self->cols, sizeof (float) * g->C * g->kh * g->kw * np);
+  cs_layer_alloc_scratch (layer, &self->tmp, sizeof (float) * self->out_channels * np);
   self->reserved = max_batch;
 }
 
@@ -150,14 +148,6 @@ conv2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
   be->col2im (dinp->data, self->cols, N, g);
 }
 
-static void
-conv2d_finalize (CsLayer *layer)
-{
-  CsConv2d *self = (CsConv2d *) layer;
-  g_clear_pointer (&self->cols, cs_free);
-  g_clear_pointer (&self->tmp, cs_free);
-}
-
 static const char *const cs_conv2d_keys[] = { "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "bias", NULL };
 
 const CsLayerClass cs_conv2d_class = {
@@ -169,5 +159,4 @@ const CsLayerClass cs_conv2d_class = {
   .reserve = conv2d_reserve,
   .forward = conv2d_forward,
   .backward = conv2d_backward,
-  .finalize = conv2d_finalize,
 };

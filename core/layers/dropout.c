@@ -32,8 +32,8 @@ static void
 dropout_reserve (CsLayer *layer, int max_batch)
 {
   CsDropout *self = (CsDropout *) layer;
-  g_clear_pointer (&self->mask, cs_free);
-  self->mask = cs_alloc_floats ((gsize) max_batch * cs_shape_numel (&layer->in_shape));
+  cs_layer_alloc_scratch (layer, &self->mask,
+                          sizeof (float) * max_batch * cs_shape_numel (&layer->in_shape));
 }
 
 static void
@@ -69,13 +69,6 @@ dropout_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
     layer->be->mul (dinp->data, dout->data, self->mask, n);
 }
 
-static void
-dropout_finalize (CsLayer *layer)
-{
-  CsDropout *self = (CsDropout *) layer;
-  g_clear_pointer (&self->mask, cs_free);
-}
-
 static const char *const cs_dropout_keys[] = { "p", NULL };
 
 const CsLayerClass cs_dropout_class = {
@@ -87,5 +80,4 @@ const CsLayerClass cs_dropout_class = {
   .reserve = dropout_reserve,
   .forward = dropout_forward,
   .backward = dropout_backward,
-  .finalize = dropout_finalize,
 };

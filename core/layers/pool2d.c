@@ -65,9 +65,9 @@ static void
 pool2d_reserve (CsLayer *layer, int max_batch)
 {
   CsPool2d *self = (CsPool2d *) layer;
-  g_clear_pointer (&self->argmax, g_free);
   if (self->kind == CS_POOL_MAX)
-    self->argmax = g_new0 (gint32, (gsize) max_batch * cs_shape_numel (&layer->out_shape));
+    cs_layer_alloc_scratch (layer, &self->argmax,
+                            sizeof (gint32) * max_batch * cs_shape_numel (&layer->out_shape));
 }
 
 static void
@@ -89,13 +89,6 @@ pool2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
                               self->kind);
 }
 
-static void
-pool2d_finalize (CsLayer *layer)
-{
-  CsPool2d *self = (CsPool2d *) layer;
-  g_clear_pointer (&self->argmax, g_free);
-}
-
 const gint32 *
 _cs_pool2d_get_argmax (CsLayer *layer)
 {
@@ -114,7 +107,6 @@ const CsLayerClass cs_maxpool2d_class = {
   .reserve = pool2d_reserve,
   .forward = pool2d_forward,
   .backward = pool2d_backward,
-  .finalize = pool2d_finalize,
 };
 
 const CsLayerClass cs_avgpool2d_class = {
@@ -126,5 +118,4 @@ const CsLayerClass cs_avgpool2d_class = {
   .reserve = pool2d_reserve,
   .forward = pool2d_forward,
   .backward = pool2d_backward,
-  .finalize = pool2d_finalize,
 };

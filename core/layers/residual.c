@@ -102,28 +102,25 @@ static void
 residual_reserve (CsLayer *layer, int max_batch)
 {
   CsResidual *self = (CsResidual *) layer;
-  gsize mid = (gsize) max_batch * cs_shape_numel (&layer->out_shape);
-  gsize in = (gsize) max_batch * cs_shape_numel (&layer->in_shape);
+  gsize mid = sizeof (float) * max_batch * cs_shape_numel (&layer->out_shape);
+  gsize in = sizeof (float) * max_batch * cs_shape_numel (&layer->in_shape);
 
+  /* The children's scratch lives on the block's device too. */
   for (int i = 0; i < N_MAIN; i++)
     {
+      self->main[i]->be = layer->be;
       if (self->main[i]->klass->reserve)
         self->main[i]->klass->reserve (self->main[i], max_batch);
-      g_clear_pointer (&self->act[i], cs_free);
-      self->act[i] = cs_alloc_floats (mid);
+      cs_layer_alloc_scratch (layer, &self->act[i], mid);
     }
   for (int i = 0; i < 2; i++)
-    {
-      g_clear_pointer (&self->grad[i], cs_free);
-      self->grad[i] = cs_alloc_floats (mid);
-    }
-  g_clear_pointer (&self->short_out, cs_free);
-  g_clear_pointer (&self->dx_short, cs_free);
+    cs_layer_alloc_scratch (layer, &self->grad[i], mid);
   if (self->shortcut != NULL)
     {
+      self->shortcut->be = layer->be;
       self->shortcut->klass->reserve (self->shortcut, max_batch);
-      self->short_out = cs_alloc_floats (mid);
-      self->dx_short = cs_alloc_floats (in);
+      cs_layer_alloc_scratch (layer, &self->short_out, mid);
+      cs_layer_alloc_scratch (layer, &self->dx_short, in);
     }
   self->reserved = max_batch;
 }
@@ -204,16 +201,10 @@ static void
 residual_finalize (CsLayer *layer)
 {
   CsResidual *self = (CsResidual *) layer;
+  /* Their scratch and ours go with cs_layer_free (). */
   for (int i = 0; i < N_MAIN; i++)
-    {
-      g_clear_pointer (&self->main[i], cs_layer_free);
-      g_clear_pointer (&self->act[i], cs_free);
-    }
-  for (int i = 0; i < 2; i++)
-    g_clear_pointer (&self->grad[i], cs_free);
+    g_clear_pointer (&self->main[i], cs_layer_free);
   g_clear_pointer (&self->shortcut, cs_layer_free);
-  g_clear_pointer (&self->short_out, cs_free);
-  g_clear_pointer (&self->dx_short, cs_free);
 }
 
 static const char *const cs_residual_keys[] = { "in_channels", "out_channels", "stride", NULL };
