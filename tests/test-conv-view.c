@@ -12,6 +12,7 @@
 #include "app/views/cs-worked-text.h"
 #include "view-pixels.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define WIDTH 1100
@@ -578,9 +579,110 @@ test_parse (void)
     }
 }
 
+/* ---------------------------------------------------------------------------
+ * The widget's API (its picture is the state's; input needs a display and
+ * is the application's test)
+ */
+
+static void
+count (int *n)
+{
+  (*n)++;
+}
+
+static void
+test_type (void)
+{
+  GTypeQuery query;
+
+  /* a GObject instance must stay under 64 KiB: the specs live on the heap */
+  g_type_ensure (CS_TYPE_CONV_VIEW);
+  g_type_query (CS_TYPE_CONV_VIEW, &query);
+  g_assert_cmpuint (query.type, ==, CS_TYPE_CONV_VIEW);
+  g_assert_true (g_type_is_a (CS_TYPE_CONV_VIEW, CS_TYPE_VIEW));
+  g_assert_true (g_type_is_a (CS_TYPE_CONV_VIEW, GTK_TYPE_WIDGET));
+}
+
+static void
+test_widget (void)
+{
+  if (!gtk_init_check ())
+    {
+      g_test_skip ("no display");
+      return;
+    }
+
+  CsConvView *view = g_object_ref_sink (CS_CONV_VIEW (cs_conv_view_new ()));
+  CsConvViewState state;
+  int changed = 0, row, col;
+
+  g_signal_connect_swapped (view, "spec-changed", G_CALLBACK (count), &changed);
+  g_assert_nonnull (cs_conv_view_get_worked (view));
+  const CsWorkedSpec *spec = cs_conv_view_get_spec (view);
+  g_assert_cmpint (spec->H, ==, 5);
+  g_assert_cmpint (spec->pool, ==, CS_WORKED_POOL_MAX);  /* kept for the pooling view */
+
+  /* the current cell stays in the output */
+  cs_conv_view_set_current (view, 7, 1);
+  cs_conv_view_get_current (view, &row, &col);
+  g_assert_cmpint (row, ==, 2);
+  g_assert_cmpint (col, ==, 1);
+
+  /* stride 2: a 2×2 output, the cell clamped into it, one signal */
+  CsWorkedSpec next = *spec;
+  next.stride[0] = next.stride[1] = 2;
+  cs_conv_view_set_spec (view, &next);
+  g_assert_cmpint (changed, ==, 1);
+  cs_conv_view_get_current (view, &row, &col);
+  g_assert_cmpint (row, ==, 1);
+  g_assert_cmpint (col, ==, 1);
+  cs_conv_view_get_state (view, &state);
+  g_autofree char *line = cs_conv_view_state_describe (&state);
+  g_assert_cmpstr (line, ==, "Output [1,1] = 2·0 + 1·1 + 0·2 + 2·2 + 1·2 + 0·0 + 2·0 + 1·1 "
+                             "+ 0·2 = 8");
+  cs_conv_view_set_spec (view, &next);
+  g_assert_cmpint (changed, ==, 1);
+
+  /* an impossible spec: no example, no autoplay, the reason */
+  next.dilation[0] = next.dilation[1] = 3;
+  cs_conv_view_set_spec (view, &next);
+  g_assert_cmpint (changed, ==, 2);
+  g_assert_null (cs_conv_view_get_worked (view));
+  cs_conv_view_set_playing (view, TRUE);
+  g_assert_false (cs_conv_view_get_playing (view));
+  cs_conv_view_get_state (view, &state);
+  g_assert_nonnull (state.error);
+
+  /* back, and autoplay on and off */
+  cs_worked_spec_init_default (&next);
+  cs_conv_view_set_spec (view, &next);
+  cs_conv_view_set_playing (view, TRUE);
+  g_assert_true (cs_conv_view_get_playing (view));
+  cs_conv_view_set_playing (view, FALSE);
+  g_assert_false (cs_conv_view_get_playing (view));
+
+  /* exported through the CsView interface: the same picture */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-conv-view-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "conv.png", NULL);
+  g_assert_true (cs_view_export (CS_VIEW (view), path, CS_EXPORT_PNG, 900, 600, &error));
+  g_assert_no_error (error);
+  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (png), ==, 900);
+  cairo_surface_destroy (png);
+  g_unlink (path);
+  g_rmdir (dir);
+
+  g_object_unref (view);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* (for the widget test: no accessibility bus to look for) */
+  g_setenv ("GTK_A11Y", "none", FALSE);
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
@@ -598,5 +700,7 @@ main (int argc, char **argv)
 #undef ADD
   g_test_add_func ("/views/conv/numbers", test_numbers);
   g_test_add_func ("/views/conv/parse", test_parse);
+  g_test_add_func ("/views/conv/type", test_type);
+  g_test_add_func ("/views/conv/widget", test_widget);
   return g_test_run ();
 }

@@ -378,9 +378,71 @@ test_refused (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (line, "No output: pool-kernel: "));
 }
 
+static void
+test_type (void)
+{
+  g_type_ensure (CS_TYPE_POOL_VIEW);
+  g_assert_true (g_type_is_a (CS_TYPE_POOL_VIEW, CS_TYPE_VIEW));
+}
+
+/* The widget's API; skipped without a display. */
+static void
+test_widget (void)
+{
+  if (!gtk_init_check ())
+    {
+      g_test_skip ("no display");
+      return;
+    }
+
+  CsPoolView *view = g_object_ref_sink (CS_POOL_VIEW (cs_pool_view_new ()));
+  CsPoolViewState state;
+  CsWorkedSpec spec;
+  int row, col;
+
+  g_assert_cmpint (cs_pool_view_get_pool (view), ==, CS_WORKED_POOL_MAX);
+  cs_pool_view_set_current (view, 1, 0);
+  cs_pool_view_get_state (view, &state);
+  g_autofree char *max = cs_pool_view_state_window_text (&state);
+  g_assert_cmpstr (max, ==, "max(−∞, 26, −∞, 28) = 28");
+
+  cs_pool_view_set_pool (view, CS_WORKED_POOL_AVG);
+  gboolean average = FALSE;
+  g_object_get (view, "average", &average, NULL);
+  g_assert_true (average);
+  cs_pool_view_get_state (view, &state);
+  g_autofree char *avg = cs_pool_view_state_window_text (&state);
+  g_assert_cmpstr (avg, ==, "(0 + 26 + 0 + 28)/4 = 13.5");
+
+  /* the Convolution view's spec, without pooling: its own pooling stays,
+   * ReLU and flatten are on */
+  cs_worked_spec_init_default (&spec);
+  spec.relu = FALSE;
+  spec.pool = CS_WORKED_POOL_NONE;
+  spec.flatten = FALSE;
+  spec.kernel[0] = 10;   /* conv [0,0] = 24 + 10·3 = 54 */
+  cs_pool_view_set_spec (view, &spec);
+  g_assert_true (cs_pool_view_get_spec (view)->relu);
+  g_assert_true (cs_pool_view_get_spec (view)->flatten);
+  g_assert_cmpint (cs_pool_view_get_pool (view), ==, CS_WORKED_POOL_AVG);
+  g_assert_cmpint (cs_pool_view_get_spec (view)->pool_padding[0], ==, 1);
+  cs_pool_view_set_current (view, 0, 0);
+  cs_pool_view_get_state (view, &state);
+  g_autofree char *edited = cs_pool_view_state_window_text (&state);
+  g_assert_cmpstr (edited, ==, "(0 + 0 + 0 + 54)/4 = 13.5");
+
+  cs_pool_view_set_current (view, 9, 9);
+  cs_pool_view_get_current (view, &row, &col);
+  g_assert_cmpint (row, ==, 1);
+  g_assert_cmpint (col, ==, 1);
+  g_object_unref (view);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* (for the widget test: no accessibility bus to look for) */
+  g_setenv ("GTK_A11Y", "none", FALSE);
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
@@ -394,5 +456,7 @@ main (int argc, char **argv)
   ADD ("/views/pool/hit", test_hit);
   ADD ("/views/pool/refused", test_refused);
 #undef ADD
+  g_test_add_func ("/views/pool/type", test_type);
+  g_test_add_func ("/views/pool/widget", test_widget);
   return g_test_run ();
 }

@@ -501,8 +501,9 @@ struct _CsConvView
   GtkWidget parent_instance;
 
   /* the example, and what the engine made of it */
-  CsWorkedSpec spec;
-  CsWorkedSpec conv_spec;   /* spec without the stages after the convolution */
+  /* (on the heap: 32 KiB each, and an instance must stay under 64 KiB) */
+  CsWorkedSpec *spec;
+  CsWorkedSpec *conv_spec;  /* spec without the stages after the convolution */
   CsWorked *worked;
   char *error;
   int row, col;
@@ -555,7 +556,7 @@ cs_conv_view_get_state (CsConvView *self, CsConvViewState *state)
   g_return_if_fail (state != NULL);
 
   *state = (CsConvViewState) {
-    .spec = &self->conv_spec,
+    .spec = self->conv_spec,
     .worked = self->worked,
     .error = self->error,
     .row = self->row,
@@ -665,12 +666,12 @@ static void
 sync_controls (CsConvView *self)
 {
   self->syncing = TRUE;
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->stride_spin), self->spec.stride[0]);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->padding_spin), self->spec.padding[0]);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->dilation_spin), self->spec.dilation[0]);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->bias_check), self->spec.has_bias);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->bias_spin), self->spec.bias);
-  gtk_widget_set_sensitive (self->bias_spin, self->spec.has_bias);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->stride_spin), self->spec->stride[0]);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->padding_spin), self->spec->padding[0]);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->dilation_spin), self->spec->dilation[0]);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->bias_check), self->spec->has_bias);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->bias_spin), self->spec->bias);
+  gtk_widget_set_sensitive (self->bias_spin, self->spec->has_bias);
   self->syncing = FALSE;
 }
 
@@ -682,11 +683,11 @@ rebuild (CsConvView *self, gboolean emit)
 
   g_clear_pointer (&self->worked, cs_worked_free);
   g_clear_pointer (&self->error, g_free);
-  self->conv_spec = self->spec;
-  self->conv_spec.relu = FALSE;
-  self->conv_spec.pool = CS_WORKED_POOL_NONE;
-  self->conv_spec.flatten = FALSE;
-  self->worked = cs_worked_new (&self->conv_spec, &error);
+  *self->conv_spec = *self->spec;
+  self->conv_spec->relu = FALSE;
+  self->conv_spec->pool = CS_WORKED_POOL_NONE;
+  self->conv_spec->flatten = FALSE;
+  self->worked = cs_worked_new (self->conv_spec, &error);
   if (self->worked == NULL)
     {
       self->error = g_strdup (error->message);
@@ -708,13 +709,13 @@ spin_changed (GtkSpinButton *spin, CsConvView *self)
     return;
   int v = gtk_spin_button_get_value_as_int (spin);
   if (GTK_WIDGET (spin) == self->stride_spin)
-    self->spec.stride[0] = self->spec.stride[1] = v;
+    self->spec->stride[0] = self->spec->stride[1] = v;
   else if (GTK_WIDGET (spin) == self->padding_spin)
-    self->spec.padding[0] = self->spec.padding[1] = v;
+    self->spec->padding[0] = self->spec->padding[1] = v;
   else if (GTK_WIDGET (spin) == self->dilation_spin)
-    self->spec.dilation[0] = self->spec.dilation[1] = v;
+    self->spec->dilation[0] = self->spec->dilation[1] = v;
   else
-    self->spec.bias = (float) gtk_spin_button_get_value (spin);
+    self->spec->bias = (float) gtk_spin_button_get_value (spin);
   rebuild (self, TRUE);
 }
 
@@ -724,8 +725,8 @@ bias_toggled (GtkCheckButton *check, CsConvView *self)
   gtk_widget_set_sensitive (self->bias_spin, gtk_check_button_get_active (check));
   if (self->syncing)
     return;
-  self->spec.has_bias = gtk_check_button_get_active (check);
-  self->spec.bias = (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->bias_spin));
+  self->spec->has_bias = gtk_check_button_get_active (check);
+  self->spec->bias = (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->bias_spin));
   rebuild (self, TRUE);
 }
 
@@ -793,8 +794,8 @@ static float *
 edit_target (CsConvView *self)
 {
   if (self->edit_grid == CS_CONV_GRID_INPUT)
-    return &self->spec.input[self->edit_row * self->spec.W + self->edit_col];
-  return &self->spec.kernel[self->edit_row * self->spec.kw + self->edit_col];
+    return &self->spec->input[self->edit_row * self->spec->W + self->edit_col];
+  return &self->spec->kernel[self->edit_row * self->spec->kw + self->edit_col];
 }
 
 static void
@@ -802,6 +803,8 @@ show_edit_error (CsConvView *self, const char *message)
 {
   gtk_label_set_text (GTK_LABEL (self->edit_error), message != NULL ? message : "");
   gtk_widget_set_visible (self->edit_error, message != NULL);
+  if (gtk_widget_get_visible (self->popover))
+    gtk_popover_present (GTK_POPOVER (self->popover));  /* its size changed */
   if (message != NULL)
     gtk_widget_add_css_class (self->edit_entry, "error");
   else
@@ -839,8 +842,12 @@ open_editor (CsConvView *self, CsConvGrid grid, int row, int col)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->edit_entry),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
   show_edit_error (self, NULL);
+  /* the popover hangs on the view (which presents it when allocated) */
+  double x, y;
+  if (!gtk_widget_translate_coordinates (self->canvas, GTK_WIDGET (self), r.x, r.y, &x, &y))
+    x = r.x, y = r.y;
   gtk_popover_set_pointing_to (GTK_POPOVER (self->popover),
-                               &(GdkRectangle) { (int) r.x, (int) r.y, (int) r.width,
+                               &(GdkRectangle) { (int) x, (int) y, (int) r.width,
                                                  (int) r.height });
   gtk_popover_popup (GTK_POPOVER (self->popover));
   gtk_widget_grab_focus (self->edit_entry);
@@ -960,8 +967,8 @@ pressed (GtkGestureClick *gesture, int n_press, double x, double y, CsConvView *
  */
 
 static GtkWidget *
-labelled_spin (GtkWidget *box, const char *mnemonic, const char *accessible, double min,
-               double max, double step_by, int digits, const char *tooltip)
+labelled_spin (GtkWidget *box, const char *mnemonic, double min, double max, double step_by,
+               int digits, const char *tooltip)
 {
   GtkWidget *label = gtk_label_new_with_mnemonic (mnemonic);
   GtkWidget *spin = gtk_spin_button_new_with_range (min, max, step_by);
@@ -969,9 +976,10 @@ labelled_spin (GtkWidget *box, const char *mnemonic, const char *accessible, dou
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
   gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
+  /* named by its label (the mnemonic makes it the spin button's label) */
   gtk_widget_set_tooltip_text (spin, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  accessible, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  tooltip, -1);
   gtk_widget_set_margin_start (label, 6);
   gtk_box_append (GTK_BOX (box), label);
   gtk_box_append (GTK_BOX (box), spin);
@@ -1011,11 +1019,11 @@ build_controls (CsConvView *self)
   gtk_box_append (GTK_BOX (bar), self->play_button);
   gtk_box_append (GTK_BOX (bar), self->next_button);
 
-  self->stride_spin = labelled_spin (bar, _("_Stride"), _("Stride"), 1, 8, 1, 0,
+  self->stride_spin = labelled_spin (bar, _("_Stride"), 1, 8, 1, 0,
                                      _("How many cells the window moves at each step"));
-  self->padding_spin = labelled_spin (bar, _("_Padding"), _("Padding"), 0, 8, 1, 0,
+  self->padding_spin = labelled_spin (bar, _("_Padding"), 0, 8, 1, 0,
                                       _("Rings of zeros around the input"));
-  self->dilation_spin = labelled_spin (bar, _("_Dilation"), _("Dilation"), 1, 8, 1, 0,
+  self->dilation_spin = labelled_spin (bar, _("_Dilation"), 1, 8, 1, 0,
                                        _("The spacing between the cells the kernel reads"));
 
   self->bias_check = gtk_check_button_new_with_mnemonic (_("_Bias"));
@@ -1028,14 +1036,14 @@ build_controls (CsConvView *self)
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (self->bias_spin), 2);
   gtk_widget_set_tooltip_text (self->bias_spin, _("The bias added to every output cell"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->bias_spin),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Bias"), -1);
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Bias value"), -1);
   gtk_box_append (GTK_BOX (bar), self->bias_spin);
 
-  self->reset_button = gtk_button_new_with_mnemonic (_("_Reset"));
+  self->reset_button = gtk_button_new_with_label (_("Reset"));
   gtk_widget_set_tooltip_text (self->reset_button, _("Back to the worked example"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->reset_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Reset to the worked example"), -1);
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("Back to the worked example"), -1);
   gtk_widget_set_hexpand (self->reset_button, TRUE);
   gtk_widget_set_halign (self->reset_button, GTK_ALIGN_END);
   gtk_box_append (GTK_BOX (bar), self->reset_button);
@@ -1062,7 +1070,7 @@ build_editor (CsConvView *self)
   GtkWidget *hint = gtk_label_new (_("Enter applies, Escape cancels"));
 
   self->popover = gtk_popover_new ();
-  gtk_widget_set_parent (self->popover, self->canvas);
+  gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
   self->edit_title = gtk_label_new (NULL);
   gtk_widget_add_css_class (self->edit_title, "heading");
   gtk_label_set_xalign (GTK_LABEL (self->edit_title), 0);
@@ -1089,6 +1097,26 @@ build_editor (CsConvView *self)
 
   g_signal_connect (self->edit_entry, "activate", G_CALLBACK (edit_activate), self);
   g_signal_connect (self->edit_entry, "changed", G_CALLBACK (edit_changed), self);
+}
+
+/* The box fills the view; the popover is placed after it, as GtkMenuButton
+ * does, so that it follows the cell when the window changes size. */
+static void
+cs_conv_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                      int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  gtk_widget_measure (CS_CONV_VIEW (widget)->box, orientation, for_size, minimum, natural,
+                      minimum_baseline, natural_baseline);
+}
+
+static void
+cs_conv_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  CsConvView *self = CS_CONV_VIEW (widget);
+
+  gtk_widget_allocate (self->box, width, height, baseline, NULL);
+  if (self->popover != NULL)
+    gtk_popover_present (GTK_POPOVER (self->popover));
 }
 
 static void
@@ -1120,6 +1148,8 @@ cs_conv_view_finalize (GObject *object)
 
   g_clear_pointer (&self->worked, cs_worked_free);
   g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->spec, g_free);
+  g_clear_pointer (&self->conv_spec, g_free);
   G_OBJECT_CLASS (cs_conv_view_parent_class)->finalize (object);
 }
 
@@ -1199,7 +1229,8 @@ cs_conv_view_class_init (CsConvViewClass *klass)
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                         G_TYPE_NONE, 0);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  widget_class->measure = cs_conv_view_measure;
+  widget_class->size_allocate = cs_conv_view_size_allocate;
   gtk_widget_class_set_css_name (widget_class, "convview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
@@ -1210,7 +1241,9 @@ cs_conv_view_init (CsConvView *self)
   GtkEventController *key, *motion_controller;
   GtkGesture *click;
 
-  cs_worked_spec_init_default (&self->spec);
+  self->spec = g_new (CsWorkedSpec, 1);
+  self->conv_spec = g_new (CsWorkedSpec, 1);
+  cs_worked_spec_init_default (self->spec);
   self->hover_row = self->hover_col = -1;
 
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
@@ -1262,7 +1295,7 @@ const CsWorkedSpec *
 cs_conv_view_get_spec (CsConvView *self)
 {
   g_return_val_if_fail (CS_IS_CONV_VIEW (self), NULL);
-  return &self->spec;
+  return self->spec;
 }
 
 void
@@ -1271,9 +1304,9 @@ cs_conv_view_set_spec (CsConvView *self, const CsWorkedSpec *spec)
   g_return_if_fail (CS_IS_CONV_VIEW (self));
   g_return_if_fail (spec != NULL);
 
-  if (memcmp (&self->spec, spec, sizeof *spec) == 0)
+  if (memcmp (self->spec, spec, sizeof *spec) == 0)
     return;
-  self->spec = *spec;
+  *self->spec = *spec;
   sync_controls (self);
   rebuild (self, TRUE);
 }

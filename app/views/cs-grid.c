@@ -110,18 +110,22 @@ cell_border (cairo_t *cr, const cairo_rectangle_t *r)
   cairo_stroke (cr);
 }
 
-/* Writes text centred in r, shrunk to fit the middle 60% of its width. */
-static void
+/* Writes text centred in r, shrunk to fit the middle 60% of its width, or
+ * if that makes it much smaller than the cell, the middle 78%. FALSE when
+ * it would be too small to read, and then writes nothing. */
+static gboolean
 cell_text (cairo_t *cr, const cairo_rectangle_t *r, const char *text, CsRgb color,
            gboolean italic)
 {
-  double size = side (r) * 0.36, w, h;
+  double full = side (r) * 0.36, size = full, w, h;
 
-  cs_grid_text_extents (text, size, FALSE, &w, &h);
+  cs_grid_text_extents (text, full, FALSE, &w, &h);
   if (w > r->width * 0.6)
-    size *= r->width * 0.6 / w;
+    size = full * r->width * 0.6 / w;
+  if (size < side (r) * 0.26)
+    size = MIN (full, full * r->width * 0.78 / w);
   if (size < MIN_CELL_FONT)
-    return;
+    return FALSE;
 
   PangoLayout *layout = cs_grid_layout_new (text, size, FALSE);
   if (italic)
@@ -138,6 +142,20 @@ cell_text (cairo_t *cr, const cairo_rectangle_t *r, const char *text, CsRgb colo
                        r->x + (r->width - (double) logical.width / PANGO_SCALE) / 2,
                        r->y + (r->height - (double) logical.height / PANGO_SCALE) / 2, color);
   g_object_unref (layout);
+  return TRUE;
+}
+
+/* value to digits significant digits, with a real minus sign */
+static char *
+short_number (double value, int digits)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE], format[8];
+
+  g_snprintf (format, sizeof format, "%%.%dg", digits);
+  g_ascii_formatd (buf, sizeof buf, format, value + 0.0);
+  if (buf[0] == '-')
+    return g_strconcat ("\xe2\x88\x92", buf + 1, NULL);
+  return g_strdup (buf);
 }
 
 void
@@ -145,6 +163,7 @@ cs_grid_draw_value (cairo_t *cr, const cairo_rectangle_t *r, CsPaletteKind kind,
                     double limit, double value)
 {
   CsRgb fill = cs_palette_color (kind, cs_palette_normalize (kind, value, limit));
+  CsRgb ink = cs_palette_text_on (fill);
   g_autofree char *text = cs_worked_text_number (value);
 
   cairo_save (cr);
@@ -152,7 +171,12 @@ cs_grid_draw_value (cairo_t *cr, const cairo_rectangle_t *r, CsPaletteKind kind,
   cairo_rectangle (cr, r->x, r->y, r->width, r->height);
   cairo_fill (cr);
   cell_border (cr, r);
-  cell_text (cr, r, text, cs_palette_text_on (fill), FALSE);
+  /* the exact number, or if it does not fit, fewer digits of it */
+  for (int digits = 3; !cell_text (cr, r, text, ink, FALSE) && digits >= 2; digits--)
+    {
+      g_free (text);
+      text = short_number (value, digits);
+    }
   cairo_restore (cr);
 }
 
@@ -229,8 +253,10 @@ void
 cs_grid_draw_tag (cairo_t *cr, const cairo_rectangle_t *r, const char *text, double align,
                   CsRgb ink, const CsRgb *box)
 {
-  double s = side (r), size = s * 0.19, w, h;
-  double margin = cs_grid_mark_width (s) * (box != NULL ? 3.0 : 1.6);
+  /* A boxed tag sits on the window's lines at the bottom edge, below the
+   * number (whose ink ends at about 64% of the cell's height). */
+  double s = side (r), size = s * (box != NULL ? 0.17 : 0.19), w, h;
+  double margin = cs_grid_mark_width (s) * (box != NULL ? 1.5 : 1.6);
 
   if (size < MIN_CELL_FONT)
     return;

@@ -52,7 +52,9 @@ void         cs_grid_draw_layout  (cairo_t *cr, PangoLayout *layout, double x, d
 
 /* A cell filled with the palette's colour of value (scale ±limit or
  * 0 … limit) and the number written in it, in black or white, whichever
- * reads (cs_palette_text_on); the number is kept inside the middle 60%. */
+ * reads (cs_palette_text_on); the number is kept inside the middle 60% (78%
+ * for a long one), and where the exact number would be too small to read,
+ * it is shortened to 3, then 2 significant digits. */
 void         cs_grid_draw_value   (cairo_t *cr, const cairo_rectangle_t *r,
                                    CsPaletteKind kind, double limit, double value);
 /* A padding cell: flat grey, a dashed border, text (e.g. "0" or "−∞") in

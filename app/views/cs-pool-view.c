@@ -116,7 +116,7 @@ grid_title (CsWorked *worked, int grid)
                               spec->pool_padding[0], s->rows, s->cols);
     case CS_POOL_GRID_FLAT:
       s = cs_worked_find_stage (worked, CS_WORKED_STAGE_FLATTEN);
-      return g_strdup_printf (_("Flatten  %d"), s->cols);
+      return g_strdup_printf (_("Flatten  1×%d"), s->cols);
     default:
       g_assert_not_reached ();
     }
@@ -562,14 +562,23 @@ cs_pool_view_state_draw (const CsPoolViewState *state, cairo_t *cr, int width, i
       /* the flattened vector, each cell with its index under it */
       g_autofree char *flat_title = grid_title (w, CS_POOL_GRID_FLAT);
       draw_title (cr, &L, flat_title, L.margin + L.text_w / 2, L.flat_y - 0.35 * L.type);
+      /* every index if they fit under their cells, else every 2nd, 5th,
+       * 10th, … and the current one */
+      int current = state->row * pool->cols + state->col, every = 1;
+      g_autofree char *widest = g_strdup_printf ("%d", flat->cols - 1);
+      double index_w;
+      cs_grid_text_extents (widest, 0.75 * L.type, TRUE, &index_w, NULL);
+      for (int k = 0; index_w > every * L.flat_cell * 0.9 && every < flat->cols; k++)
+        every = (k % 3 == 0 ? 2 : k % 3 == 1 ? 5 : 10) * (int) pow (10, k / 3);
       for (int i = 0; i < flat->cols; i++)
         {
           g_autofree char *index = g_strdup_printf ("%d", i);
           layout_cell_rect (&L, CS_POOL_GRID_FLAT, 0, i, &r);
           cs_grid_draw_value (cr, &r, CS_PALETTE_SEQUENTIAL, limit, flat->values[i]);
-          cs_grid_draw_text (cr, index, 0.75 * L.type, i == state->row * pool->cols + state->col,
-                             r.x + r.width / 2, r.y + r.height + 0.15 * L.type, 0.5, 0.0,
-                             CS_GRID_INK_DIM);
+          if (i % every == 0 || i == current)
+            cs_grid_draw_text (cr, index, 0.75 * L.type, i == current, r.x + r.width / 2,
+                               r.y + r.height + 0.15 * L.type, 0.5, 0.0,
+                               i == current ? CS_GRID_INK : CS_GRID_INK_DIM);
         }
 
       const CsWorkedPoolCell *hover = pool_cell (state, state->hover_row, state->hover_col);
@@ -608,7 +617,7 @@ struct _CsPoolView
 {
   GtkWidget parent_instance;
 
-  CsWorkedSpec spec;
+  CsWorkedSpec *spec;   /* 32 KiB: on the heap, an instance stays under 64 KiB */
   CsWorked *worked;
   char *error;
   int row, col;
@@ -750,7 +759,7 @@ rebuild (CsPoolView *self)
 
   g_clear_pointer (&self->worked, cs_worked_free);
   g_clear_pointer (&self->error, g_free);
-  self->worked = cs_worked_new (&self->spec, &error);
+  self->worked = cs_worked_new (self->spec, &error);
   if (self->worked == NULL)
     {
       self->error = g_strdup (error->message);
@@ -946,8 +955,8 @@ build_controls (CsPoolView *self)
   gtk_box_append (GTK_BOX (bar), label);
   kinds = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class (kinds, "linked");
-  self->max_button = gtk_toggle_button_new_with_mnemonic (_("_Max"));
-  self->avg_button = gtk_toggle_button_new_with_mnemonic (_("_Average"));
+  self->max_button = gtk_toggle_button_new_with_label (_("Max"));
+  self->avg_button = gtk_toggle_button_new_with_label (_("Average"));
   gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (self->avg_button),
                                GTK_TOGGLE_BUTTON (self->max_button));
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->max_button), TRUE);
@@ -955,9 +964,12 @@ build_controls (CsPoolView *self)
   gtk_widget_set_tooltip_text (self->avg_button,
                                _("Average pooling: the mean of each window, padding counted"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->max_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Max pooling"), -1);
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("Max pooling: the largest number of each window"), -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->avg_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Average pooling"), -1);
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("Average pooling: the mean of each window, padding counted"),
+                                  -1);
   gtk_accessible_update_relation (GTK_ACCESSIBLE (kinds), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
                                   label, NULL, -1);
   gtk_box_append (GTK_BOX (kinds), self->max_button);
@@ -997,6 +1009,7 @@ cs_pool_view_finalize (GObject *object)
 
   g_clear_pointer (&self->worked, cs_worked_free);
   g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->spec, g_free);
   G_OBJECT_CLASS (cs_pool_view_parent_class)->finalize (object);
 }
 
@@ -1017,7 +1030,7 @@ cs_pool_view_get_property (GObject *object, guint prop_id, GValue *value, GParam
       g_value_set_boolean (value, cs_pool_view_get_playing (self));
       break;
     case PROP_AVERAGE:
-      g_value_set_boolean (value, self->spec.pool == CS_WORKED_POOL_AVG);
+      g_value_set_boolean (value, self->spec->pool == CS_WORKED_POOL_AVG);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1087,7 +1100,8 @@ cs_pool_view_init (CsPoolView *self)
   GtkEventController *key, *motion_controller;
   GtkGesture *click;
 
-  cs_worked_spec_init_default (&self->spec);
+  self->spec = g_new (CsWorkedSpec, 1);
+  cs_worked_spec_init_default (self->spec);
   self->hover_row = self->hover_col = -1;
 
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
@@ -1130,7 +1144,7 @@ cs_pool_view_set_spec (CsPoolView *self, const CsWorkedSpec *spec)
   g_return_if_fail (CS_IS_POOL_VIEW (self));
   g_return_if_fail (spec != NULL);
 
-  CsWorkedPool kind = self->spec.pool;
+  CsWorkedPool kind = self->spec->pool;
   CsWorkedSpec next = *spec;
   if (spec->pool == CS_WORKED_POOL_NONE)
     {
@@ -1143,9 +1157,9 @@ cs_pool_view_set_spec (CsPoolView *self, const CsWorkedSpec *spec)
   next.relu = TRUE;
   next.pool = kind;
   next.flatten = TRUE;
-  if (memcmp (&next, &self->spec, sizeof next) == 0)
+  if (memcmp (&next, self->spec, sizeof next) == 0)
     return;
-  self->spec = next;
+  *self->spec = next;
   rebuild (self);
 }
 
@@ -1153,7 +1167,7 @@ const CsWorkedSpec *
 cs_pool_view_get_spec (CsPoolView *self)
 {
   g_return_val_if_fail (CS_IS_POOL_VIEW (self), NULL);
-  return &self->spec;
+  return self->spec;
 }
 
 CsWorked *
@@ -1169,9 +1183,9 @@ cs_pool_view_set_pool (CsPoolView *self, CsWorkedPool pool)
   g_return_if_fail (CS_IS_POOL_VIEW (self));
   g_return_if_fail (pool == CS_WORKED_POOL_MAX || pool == CS_WORKED_POOL_AVG);
 
-  if (pool == self->spec.pool)
+  if (pool == self->spec->pool)
     return;
-  self->spec.pool = pool;
+  self->spec->pool = pool;
   self->syncing = TRUE;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (pool == CS_WORKED_POOL_AVG
                                                    ? self->avg_button : self->max_button),
@@ -1185,7 +1199,7 @@ CsWorkedPool
 cs_pool_view_get_pool (CsPoolView *self)
 {
   g_return_val_if_fail (CS_IS_POOL_VIEW (self), CS_WORKED_POOL_MAX);
-  return self->spec.pool;
+  return self->spec->pool;
 }
 
 void
