@@ -464,6 +464,17 @@ test_products (Fixture *f, gconstpointer data)
   fixture_run (f, 0, 0, WIDTH, HEIGHT);
   g_autofree char *padded = cs_conv_view_state_products_text (&f->state);
   g_assert_cmpstr (padded, ==, "0·0 + 0·1 + 0·2 + 0·2 + 3·2 + 3·0 + 0·0 + 2·1 + 3·2 = 14");
+
+  /* an 8×8 kernel's 64 products: the first 12, "…", the last 3 */
+  f->spec.H = f->spec.W = f->spec.kh = f->spec.kw = 8;
+  f->spec.padding[0] = f->spec.padding[1] = 0;
+  for (int i = 0; i < 64; i++)
+    f->spec.input[i] = i, f->spec.kernel[i] = 1;
+  fixture_run (f, 0, 0, WIDTH, HEIGHT);
+  g_assert_no_error (f->error);
+  g_autofree char *longer = cs_conv_view_state_products_text (&f->state);
+  g_assert_cmpstr (longer, ==, "0·1 + 1·1 + 2·1 + 3·1 + 4·1 + 5·1 + 6·1 + 7·1 + 8·1 + 9·1 + "
+                               "10·1 + 11·1 + … + 61·1 + 62·1 + 63·1 = 2016");
 }
 
 /* ---------------------------------------------------------------------------

@@ -662,15 +662,27 @@ step (CsConvView *self, int delta)
   move_to (self, row, col);
 }
 
+/* Sets a spin button, widening its range for a spec set from outside. */
+static void
+set_spin (GtkWidget *spin, double value)
+{
+  double min, max;
+
+  gtk_spin_button_get_range (GTK_SPIN_BUTTON (spin), &min, &max);
+  if (value < min || value > max)
+    gtk_spin_button_set_range (GTK_SPIN_BUTTON (spin), MIN (min, value), MAX (max, value));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
+}
+
 static void
 sync_controls (CsConvView *self)
 {
   self->syncing = TRUE;
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->stride_spin), self->spec->stride[0]);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->padding_spin), self->spec->padding[0]);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->dilation_spin), self->spec->dilation[0]);
+  set_spin (self->stride_spin, self->spec->stride[0]);
+  set_spin (self->padding_spin, self->spec->padding[0]);
+  set_spin (self->dilation_spin, self->spec->dilation[0]);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->bias_check), self->spec->has_bias);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->bias_spin), self->spec->bias);
+  set_spin (self->bias_spin, self->spec->bias);
   gtk_widget_set_sensitive (self->bias_spin, self->spec->has_bias);
   self->syncing = FALSE;
 }

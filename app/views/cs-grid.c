@@ -119,6 +119,8 @@ cell_text (cairo_t *cr, const cairo_rectangle_t *r, const char *text, CsRgb colo
 {
   double full = side (r) * 0.36, size = full, w, h;
 
+  if (full < MIN_CELL_FONT)
+    return FALSE;  /* (without measuring: a big grid has thousands of cells) */
   cs_grid_text_extents (text, full, FALSE, &w, &h);
   if (w > r->width * 0.6)
     size = full * r->width * 0.6 / w;
