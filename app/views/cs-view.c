@@ -90,6 +90,8 @@ cs_view_export (CsView         *self,
       return FALSE;
     }
   close (fd);
+  /* mkstemp makes the file private; a figure is meant to be shared */
+  g_chmod (tmp, 0644);
 
   cairo_surface_t *surface;
   switch (format)
