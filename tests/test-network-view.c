@@ -714,11 +714,14 @@ test_widget (Fixture *f, gconstpointer data)
   GtkWidget *gradients = gtk_widget_get_last_child (linked);
   g_assert_true (GTK_IS_TOGGLE_BUTTON (activations));
   g_assert_true (GTK_IS_DRAWING_AREA (canvas));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (activations)), ==, "_Activations");
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (gradients)), ==, "_Gradients");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (activations)), ==, "Activations");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (gradients)), ==, "Gradients");
   g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (activations)));
   g_assert_false (gtk_widget_get_sensitive (gradients));
   gtk_test_accessible_assert_property (linked, GTK_ACCESSIBLE_PROPERTY_LABEL, "Show");
+  gtk_test_accessible_assert_property (canvas, GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Network diagram: click a unit or a feature map, or use "
+                                       "the arrow keys");
   gtk_test_accessible_assert_property (view, GTK_ACCESSIBLE_PROPERTY_LABEL, "Network");
   g_assert_true (gtk_widget_get_focusable (canvas));
 

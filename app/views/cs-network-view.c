@@ -925,8 +925,8 @@ draw_column_header (const CsNetworkViewState *state, const Layout *layout, const
   double y = col->header.origin.y;
   /* narrow columns of a convolutional network: smaller type, not "MaxPoo…" */
   double size = font * 0.92, sub_size = font * 0.8;
-  size = MAX (font * 0.7, MIN (size, size * w / MAX (1.0, text_width (cr, title, size, TRUE))));
-  sub_size = MAX (font * 0.65, MIN (sub_size, sub_size * w / MAX (1.0, text_width (cr, sub, sub_size, FALSE))));
+  size = MAX (font * 0.7, MIN (size, size * w * 0.94 / MAX (1.0, text_width (cr, title, size, TRUE))));
+  sub_size = MAX (font * 0.65, MIN (sub_size, sub_size * w * 0.94 / MAX (1.0, text_width (cr, sub, sub_size, FALSE))));
   set_ink (cr);
   draw_text (cr, title, cx, y, size, 0.5, w, TRUE, FALSE);
   y += font * 1.3;
@@ -1021,7 +1021,7 @@ draw_outputs (const CsNetworkViewState *state, const Layout *layout, const Colum
   double label_w = MAX (font * 1.8, size * 1.6);
   if (state->class_names != NULL)
     label_w = MAX (label_w, MIN (col->area.size.width * 0.4, font * 6));
-  double value_w = size * 4.0;
+  double value_w = size * (grads ? 4.8 : 4.0);
   /* the logits beside the probabilities, when there is room for both */
   double logit_w = !grads && logits != NULL
                    && col->area.size.width >= label_w + value_w + size * 4.0 + font * 6.0
@@ -1384,7 +1384,7 @@ compute_map_detail (const CsNetworkViewState *state, const Layout *layout, Detai
   y += font * 2.7;
   /* the kernels: as large as the room left allows, over about two thirds
    * of it, the rest for the legend and the words */
-  double room = box.origin.y + box.size.height - y - legend_height (font) - font * 5.5;
+  double room = box.origin.y + box.size.height - y - legend_height (font) - font * 8.0;
   double best = 0;
   int best_cols = 1;
   for (int cols = 1; cols <= d->k_in; cols++)
@@ -1542,6 +1542,18 @@ draw_dense_detail (const CsNetworkViewState *state, const Layout *layout, const 
                                 (int) best_i / d->pic_cols, (int) best_i % d->pic_cols);
       else
         g_string_append_printf (text, _("Strongest input: %s from unit %u"), a, best_i);
+      g_string_append (text, "\n\n");
+      if (grads && dz != NULL)
+        g_string_append (text, _("A step of gradient descent, w ← w − lr · ∂L/∂w, moves each weight "
+                                 "against the right-hand picture: only the inputs that were on "
+                                 "this time get changed."));
+      else if (col->kind == COL_OUTPUT)
+        g_string_append (text, _("Each hidden unit adds its activation times its weight to this "
+                                 "logit: red weights vote for the class, blue ones against it."));
+      else
+        g_string_append (text, _("Red weights raise z where the input is on, blue ones lower it; "
+                                 "inputs at 0 add nothing, so the right-hand picture shows only "
+                                 "what this example brings."));
     }
 
   set_ink (cr);
@@ -1701,11 +1713,19 @@ draw_map_detail (const CsNetworkViewState *state, const Layout *layout, const De
                    are_grads ? _("∂L/∂kernel, batch") : _("kernel weight"), d->k_legend, font);
 
       const char *desc = cs_snapshot_get_layer_description (snap, (guint) d->layer);
-      g_string_append_printf (text, g_dngettext (NULL,
-                                                 "%s: output channel %u = bias + kernel ⊛ the input.",
-                                                 "%s: output channel %u = bias + Σ over the %d input "
-                                                 "channels of (kernel ⊛ input channel).", d->k_in),
-                              desc, ch, d->k_in);
+      gboolean has_bias = cs_snapshot_get_layer_param (snap, (guint) d->layer, "bias") != NULL;
+      if (has_bias)
+        g_string_append_printf (text, g_dngettext (NULL,
+                                                   "%s: output channel %u = bias + kernel ⊛ the input.",
+                                                   "%s: output channel %u = bias + Σ over the %d input "
+                                                   "channels of (kernel ⊛ input channel).", d->k_in),
+                                desc, ch, d->k_in);
+      else
+        g_string_append_printf (text, g_dngettext (NULL,
+                                                   "%s: output channel %u = kernel ⊛ the input.",
+                                                   "%s: output channel %u = Σ over the %d input "
+                                                   "channels of (kernel ⊛ input channel).", d->k_in),
+                                desc, ch, d->k_in);
       if ((guint) d->layer + 1 != act)
         {
           g_string_append_c (text, ' ');
@@ -1735,6 +1755,11 @@ draw_detail (const CsNetworkViewState *state, const Layout *layout, cairo_t *cr)
 {
   Detail d;
   compute_detail (state, layout, &d);
+  cairo_save (cr);
+  cairo_rectangle (cr, layout->detail.origin.x - layout->margin / 2, layout->detail.origin.y,
+                   layout->detail.size.width + layout->margin,
+                   layout->detail.size.height + layout->margin / 2);
+  cairo_clip (cr);
   if (!selection_valid (state, layout))
     {
       set_muted (cr);
@@ -1742,12 +1767,12 @@ draw_detail (const CsNetworkViewState *state, const Layout *layout, cairo_t *cr)
                                    : _("Click a feature map (or use the arrow keys) to see the kernels that made it."),
                  d.header.origin.x, d.header.origin.y, layout->font, 0.0, d.header.size.width,
                  FALSE, TRUE);
-      return;
     }
-  if (layout->dense)
+  else if (layout->dense)
     draw_dense_detail (state, layout, &d, cr);
   else
     draw_map_detail (state, layout, &d, cr);
+  cairo_restore (cr);
 }
 
 /* ---------------------------------------------------------------------------
@@ -2360,8 +2385,10 @@ cs_network_view_init (CsNetworkView *self)
   gtk_widget_add_css_class (linked, "linked");
   gtk_accessible_update_property (GTK_ACCESSIBLE (linked), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Show"), -1);
-  self->activations_button = gtk_toggle_button_new_with_mnemonic (_("_Activations"));
-  self->gradients_button = gtk_toggle_button_new_with_mnemonic (_("_Gradients"));
+  /* plain labels: GTK 4.8 names a mnemonic button "_Activations Activations"
+   * on the accessibility bus */
+  self->activations_button = gtk_toggle_button_new_with_label (_("Activations"));
+  self->gradients_button = gtk_toggle_button_new_with_label (_("Gradients"));
   gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (self->gradients_button),
                                GTK_TOGGLE_BUTTON (self->activations_button));
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->activations_button), TRUE);
