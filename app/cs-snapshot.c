@@ -141,6 +141,8 @@ cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
 {
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail ((what & ~CS_SNAPSHOT_ALL) == 0, NULL);
+  /* until download () goes through the backend (see there) */
+  g_return_val_if_fail (cs_model_get_backend (model)->device == CS_DEVICE_CPU, NULL);
 
   guint n = cs_model_get_n_layers (model);
   gboolean want_acts = (what & CS_SNAPSHOT_ACTIVATIONS) != 0;

@@ -1458,6 +1458,11 @@ draw_dense_detail (const CsNetworkViewState *state, const Layout *layout, const 
   g_autofree char *header = NULL;
   if (col->kind == COL_OUTPUT)
     header = g_strdup_printf (_("Output %u (“%s”)"), k, class_name (state, k, buf));
+  else if (act == 0)
+    {
+      header = g_strdup (_("Input"));
+      g_string_append (text, _("The image the network is given: it has no weights of its own."));
+    }
   else
     header = g_strdup_printf (_("Hidden unit %u of %u"), k, col->n_items);
 
@@ -1559,7 +1564,13 @@ draw_dense_detail (const CsNetworkViewState *state, const Layout *layout, const 
   set_ink (cr);
   draw_text (cr, header, d->header.origin.x, d->header.origin.y, font * 1.05, 0.0,
              d->header.size.width, TRUE, FALSE);
-  if (d->valid)
+  if (!d->valid)
+    {
+      set_ink (cr);
+      draw_text (cr, text->str, d->text.origin.x, d->text.origin.y, font * 0.95, 0.0,
+                 d->text.size.width, FALSE, TRUE);
+    }
+  else
     {
       set_muted (cr);
       draw_text (cr, _("Its weights, laid out as the layer before, and what each input adds "
@@ -2264,9 +2275,9 @@ on_key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode,
       break;
     case GDK_KEY_Home:
     case GDK_KEY_KP_Home:
-      if (cs_network_view_state_select (&self->state, -1, -1),
-          cs_network_view_state_select_default (&self->state))
-        selection_changed (self);
+      cs_network_view_state_select (&self->state, -1, -1);
+      cs_network_view_state_select_default (&self->state);
+      selection_changed (self);
       return TRUE;
     case GDK_KEY_Escape:
       if (cs_network_view_state_select (&self->state, -1, -1))
