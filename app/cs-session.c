@@ -238,7 +238,7 @@ cs_session_new_for_checkpoints (const char *mlp_path, const char *cnn_path)
       if (self->slots[i].problem == NULL)
         continue;
       if (message->len > 0)
-        g_string_append_c (message, '\n');
+        g_string_append_c (message, ' ');
       g_string_append (message, self->slots[i].problem);
     }
   if (message->len > 0)

@@ -101,7 +101,7 @@ dismiss_banner_action (GtkWidget *widget, const char *action_name, GVariant *par
   CsWindow *self = CS_WINDOW (widget);
 
   g_clear_handle_id (&self->banner_timeout, g_source_remove);
-  gtk_revealer_set_reveal_child (self->banner, FALSE);
+  gtk_widget_set_visible (self->banner, FALSE);
 }
 
 void

@@ -24,7 +24,7 @@ struct _CsWindow
   GtkHeaderBar         *header_bar;
   GtkBox               *switcher;
   GtkMenuButton        *primary_menu_button;
-  GtkRevealer          *banner;
+  GtkWidget            *banner;
   GtkImage             *banner_icon;
   GtkLabel             *banner_label;
   GtkStack             *stack;

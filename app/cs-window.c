@@ -145,7 +145,7 @@ hide_banner (gpointer user_data)
 {
   CsWindow *self = user_data;
   self->banner_timeout = 0;
-  gtk_revealer_set_reveal_child (self->banner, FALSE);
+  gtk_widget_set_visible (self->banner, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -162,13 +162,13 @@ cs_window_show_message (CsWindow *self, const char *message, gboolean warning)
   gtk_image_set_from_icon_name (self->banner_icon,
                                 warning ? "dialog-warning-symbolic" : "emblem-ok-symbolic");
   if (warning)
-    gtk_widget_add_css_class (GTK_WIDGET (self->banner), "warning");
+    gtk_widget_add_css_class (self->banner, "warning");
   else
     {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->banner), "warning");
+      gtk_widget_remove_css_class (self->banner, "warning");
       self->banner_timeout = g_timeout_add_seconds (5, hide_banner, self);
     }
-  gtk_revealer_set_reveal_child (self->banner, TRUE);
+  gtk_widget_set_visible (self->banner, TRUE);
 }
 
 static void
@@ -245,7 +245,8 @@ cs_window_dispose (GObject *object)
     gtk_native_dialog_destroy (self->export_dialog);
   g_clear_object (&self->export_dialog);
   g_clear_handle_id (&self->banner_timeout, g_source_remove);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_WINDOW);
+  /* No gtk_widget_dispose_template (): GtkWindow's dispose unparents its
+   * child and title bar itself (GTK 4.8 would unparent them twice). */
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->restore_view, g_free);

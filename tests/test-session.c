@@ -201,7 +201,6 @@ test_bad_checkpoints (void)
     g_assert_nonnull (strstr (message, "corrupt.safetensors"));
     g_assert_nonnull (strstr (message, "demo-conv.safetensors"));
     g_assert_nonnull (strstr (message, "28×28"));
-    g_assert_nonnull (strchr (message, '\n'));   /* one paragraph each */
     g_assert_false (cs_session_get_model_trained (session));
     g_assert_cmpstr (cs_session_get_model_title (session), ==, "SimpleCNN");
     g_assert_cmpint (predict (session, one, 3, &p), >=, 0);

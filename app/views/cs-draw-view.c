@@ -424,6 +424,8 @@ struct _CsDrawView
   GPtrArray       *undo;          /* of GPtrArray: earlier stroke lists */
   float           *gray;          /* (RASTER, RASTER) */
   guint            tick_id;
+  double           drag_x, drag_y;  /* where the stroke began, canvas pixels */
+  gboolean         drawing;         /* a stroke is being drawn */
 
   /* Template widgets */
   GtkWidget       *toolbar;
@@ -581,6 +583,9 @@ on_drag_begin (GtkGestureDrag *gesture, double x, double y, CsDrawView *self)
   if (w <= 0 || h <= 0)
     return;
   push_undo (self);
+  self->drag_x = x;
+  self->drag_y = y;
+  self->drawing = TRUE;
   cs_draw_view_state_begin_stroke (&self->state, x / w, y / h);
   gtk_widget_grab_focus (self->canvas);
   update_actions (self);
@@ -591,17 +596,19 @@ static void
 on_drag_update (GtkGestureDrag *gesture, double dx, double dy, CsDrawView *self)
 {
   int w = gtk_widget_get_width (self->canvas), h = gtk_widget_get_height (self->canvas);
-  double x, y;
-  if (w <= 0 || h <= 0 || !gtk_gesture_drag_get_start_point (gesture, &x, &y))
+  if (w <= 0 || h <= 0 || !self->drawing)
     return;
-  cs_draw_view_state_add_point (&self->state, (x + dx) / w, (y + dy) / h);
+  cs_draw_view_state_add_point (&self->state, (self->drag_x + dx) / w, (self->drag_y + dy) / h);
   schedule_predict (self);
 }
 
 static void
 on_drag_end (GtkGestureDrag *gesture, double dx, double dy, CsDrawView *self)
 {
+  if (!self->drawing)
+    return;
   on_drag_update (gesture, dx, dy, self);
+  self->drawing = FALSE;
   cs_draw_view_predict (self);
 }
 
@@ -612,6 +619,7 @@ cs_draw_view_undo (CsDrawView *self)
 
   if (self->undo->len == 0)
     return;
+  self->drawing = FALSE;
   g_ptr_array_unref (self->state.strokes);
   self->state.strokes = g_ptr_array_steal_index (self->undo, self->undo->len - 1);
   update_actions (self);
@@ -626,6 +634,7 @@ cs_draw_view_clear (CsDrawView *self)
   if (self->state.strokes->len == 0)
     return;
   push_undo (self);
+  self->drawing = FALSE;
   g_ptr_array_set_size (self->state.strokes, 0);
   update_actions (self);
   cs_draw_view_predict (self);
