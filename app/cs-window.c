@@ -52,6 +52,7 @@ cs_window_add_view (CsWindow   *self,
   g_return_if_fail (gtk_stack_get_child_by_name (self->stack, name) == NULL);
 
   GtkStackPage *page = gtk_stack_add_titled (self->stack, view, name, title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
   gtk_stack_page_set_icon_name (page, icon_name);
   self->n_views++;
 
@@ -59,7 +60,10 @@ cs_window_add_view (CsWindow   *self,
   GtkWidget *button = gtk_toggle_button_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   if (icon_name != NULL)
-    gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name (icon_name));
+    gtk_box_append (GTK_BOX (box), g_object_new (GTK_TYPE_IMAGE,
+                                                 "icon-name", icon_name,
+                                                 "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
+                                                 NULL));
   gtk_box_append (GTK_BOX (box), gtk_label_new (title));
   gtk_button_set_child (GTK_BUTTON (button), box);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.show-view");
