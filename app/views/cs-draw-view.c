@@ -134,14 +134,15 @@ cs_draw_view_layout (int width, int height, CsDrawViewLayout *l)
   double title = f * 2.4;     /* a panel's title, above it */
   double below = f * 4.6;     /* under the squares: hints, the legend, the formula */
   double gap = f * 4.2;       /* between the panels: the arrow and its words */
-  double column = f * 19.0;   /* the probabilities at their narrowest */
+  double column = f * 23.0;   /* the probabilities at their narrowest */
 
   double side = MIN (H - 2 * m - title - below, (W - 2 * m - 2 * gap - column) / 2);
   side = MAX (side, 56.0);
   double cw = CLAMP (W - 2 * m - 2 * gap - 2 * side, column, MAX (column, side * 1.3));
   double total = 2 * side + 2 * gap + cw;
   double x0 = MAX (m, (W - total) / 2);
-  double y0 = MAX (m, (H - (title + side + below)) / 2) + title;
+  /* a little above the middle: the eye starts at the top */
+  double y0 = MAX (m, (H - (title + side + below)) * 0.4) + title;
 
   l->font = f;
   l->canvas = (CsDrawRect) { x0, y0, side, side };
@@ -158,8 +159,8 @@ cs_draw_view_layout (int width, int height, CsDrawViewLayout *l)
 /* Text with its top (valign 0), middle (0.5) or bottom (1) at y and its
  * left (align 0), centre or right at x; Pango markup. */
 static void
-show (cairo_t *cr, const char *markup, double x, double y, double size, gboolean bold,
-      double align, double valign)
+show_in (cairo_t *cr, const char *markup, double x, double y, double size, gboolean bold,
+         double align, double valign, double max_width)
 {
   PangoLayout *layout = pango_cairo_create_layout (cr);
   PangoFontDescription *font = pango_font_description_from_string ("Sans");
@@ -168,12 +169,24 @@ show (cairo_t *cr, const char *markup, double x, double y, double size, gboolean
     pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
   pango_layout_set_font_description (layout, font);
   pango_layout_set_markup (layout, markup, -1);
+  if (max_width > 0)
+    {
+      pango_layout_set_width (layout, (int) (max_width * PANGO_SCALE));
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD);
+    }
   int w, h;
   pango_layout_get_pixel_size (layout, &w, &h);
   cairo_move_to (cr, x - align * w, y - valign * h);
   pango_cairo_show_layout (cr, layout);
   pango_font_description_free (font);
   g_object_unref (layout);
+}
+
+static void
+show (cairo_t *cr, const char *markup, double x, double y, double size, gboolean bold,
+      double align, double valign)
+{
+  show_in (cr, markup, x, y, size, bold, align, valign, -1);
 }
 
 static void
@@ -334,7 +347,7 @@ draw_probabilities (const CsDrawViewState *state, const CsDrawViewLayout *l, cai
       cairo_set_source_rgb (cr, DIM_RGB);
       g_autofree char *by = g_markup_printf_escaped (_("sure, says the %s"),
                                                      state->model_title ? state->model_title : "");
-      show (cr, by, tx, d->y + d->height * 0.5, f, FALSE, 0, 0);
+      show_in (cr, by, tx, d->y + d->height * 0.5, f, FALSE, 0, 0, d->x + d->width - tx);
     }
   else
     {
