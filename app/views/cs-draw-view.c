@@ -352,14 +352,14 @@ draw_probabilities (const CsDrawViewState *state, const CsDrawViewLayout *l, cai
   else
     {
       cairo_set_source_rgb (cr, FRAME_RGB);
-      show (cr, "–", d->x, d->y + d->height / 2, size, TRUE, 0, 0.5);
+      show (cr, "?", d->x, d->y + d->height / 2, size, TRUE, 0, 0.5);
       cairo_set_source_rgb (cr, DIM_RGB);
       show (cr, _("no ink yet"), d->x + size * 0.9, d->y + d->height / 2, f * 1.1, FALSE, 0, 0.5);
     }
   if (!p->trained)
     {
       cairo_set_source_rgb (cr, WARN_RGB);
-      show (cr, _("untrained weights"), d->x + size * 0.9, d->y + d->height, f, TRUE, 0, 0);
+      show (cr, _("untrained weights"), d->x + size * 0.9, d->y + f * 0.2, f, TRUE, 0, 0);
     }
 
   /* the ten bars */
