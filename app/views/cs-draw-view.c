@@ -509,7 +509,7 @@ update_label (CsDrawView *self)
   if (p->predicted >= 0)
     {
       name = g_strdup_printf (_("Prediction: %d"), p->predicted);
-      text = g_strdup_printf (_("Prediction: <b>%d</b>, %.1f%% sure · %s in %.2f ms"),
+      text = g_markup_printf_escaped (_("Prediction: <b>%d</b>, %.1f%% sure · %s in %.2f ms"),
                               p->predicted, 100.0 * p->probs[p->predicted],
                               self->state.model_title, p->forward_usec / 1000.0);
     }
