@@ -197,6 +197,8 @@ cs_window_save_state (CsWindow *self)
   if (view != NULL)
     g_settings_set_string (self->settings, "view", view);
   g_settings_apply (self->settings);
+  /* the application may quit right after: write it out now */
+  g_settings_sync ();
 }
 
 static gboolean

@@ -79,6 +79,7 @@ class App:
     def __init__(self, path):
         env = dict(os.environ)
         env.pop("GTK_A11Y", None)          # AT-SPI on
+        env.pop("GSETTINGS_SCHEMA_DIR", None)   # found in the build folder by itself
         env.setdefault("GSETTINGS_BACKEND", "memory")
         self.log = open(os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "convscope.log"), "w+")
         self.proc = subprocess.Popen([path], env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -267,6 +268,7 @@ def main():
         log = app.quit()
         if log.strip():
             note("the application's output:\n" + log)
+        ok("will not be remembered" not in log, "the settings schema is found, uninstalled")
         print(f"1..{number}")
     return 1 if failed else 0
 

@@ -8,7 +8,7 @@ set -e
 
 packages="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
           libgdk-pixbuf-2.0-dev libopenblas-dev dataset-fashion-mnist libgtk-4-dev
-          libglib2.0-bin desktop-file-utils appstream
+          libglib2.0-bin dconf-gsettings-backend desktop-file-utils appstream
           xvfb xauth xdotool dbus at-spi2-core python3 python3-pyatspi fonts-dejavu-core
           imagemagick"
 
