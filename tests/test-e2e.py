@@ -6,8 +6,11 @@ makes one), draws digits on the canvas with real pointer strokes (xdotool:
 press, moves 4 px and 20 ms apart, release), and reads the prediction back
 through the accessibility bus (AT-SPI, Debian's python3-pyatspi) from the
 prediction label's accessible name, "Prediction: 7". The SimpleCNN must
-read a drawn 1 and 7 right, and so must the MLP. Also: Ctrl+Z undoes a
-stroke, the Clear and MLP/CNN buttons work by their accessible actions.
+read a drawn 1 and 7 right, and so must the MLP. Also: the prediction
+changes while the button is still down, Ctrl+Z undoes a stroke, Delete and
+the Clear button clear the canvas, the MLP/CNN buttons work by their
+accessible actions, and the settings schema is found with the program
+run uninstalled.
 
 With --screenshots DIR it also saves the window at 1280×800 and 1920×1080
 (ImageMagick's import) with a drawn 7: tools/make-screenshots.sh.
@@ -260,8 +263,12 @@ def main():
                 path = os.path.join(SHOTS, f"draw-{width}x{height}.png")
                 app.screenshot(path)
                 note(f"saved {path}")
+        xdo("key", "Delete")
+        got = app.wait_for("Prediction: none")
+        ok(got == "Prediction: none", f"Delete clears the canvas ({got!r})")
+        app.draw(ONE)
         got = app.clear()
-        ok(got == "Prediction: none", f"Clear empties the canvas ({got!r})")
+        ok(got == "Prediction: none", f"the Clear button clears it ({got!r})")
     except Exception as e:
         ok(False, f"{type(e).__name__}: {e}")
     finally:
