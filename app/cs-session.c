@@ -7,6 +7,7 @@
 #include "core/preprocess.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 G_STATIC_ASSERT (CS_SESSION_PIXELS == CS_PREPROCESS_PIXELS);
 

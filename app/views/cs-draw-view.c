@@ -6,9 +6,10 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <string.h>
 
 /* Colours that are not heat maps */
-#define INK_R 0.0
+#define INK_RGB 0.0, 0.0, 0.0
 #define TEXT_RGB 0.13, 0.13, 0.15
 #define DIM_RGB 0.40, 0.40, 0.43
 #define FRAME_RGB 0.60, 0.60, 0.62
@@ -203,7 +204,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
   cairo_rectangle (cr, r->x, r->y, r->width, r->height);
   cairo_fill (cr);
 
-  cairo_set_source_rgb (cr, INK_R, INK_R, INK_R);
+  cairo_set_source_rgb (cr, INK_RGB);
   stroke_ink (cr, state, r->x, r->y, r->width);
 
   cairo_set_source_rgb (cr, FRAME_RGB);
