@@ -1,0 +1,386 @@
+/* cs-session.c — the networks of the application, and their predictions */
+#include "cs-session.h"
+
+#include "core/checkpoint.h"
+#include "core/loss.h"
+#include "core/paths.h"
+#include "core/preprocess.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+G_STATIC_ASSERT (CS_SESSION_PIXELS == CS_PREPROCESS_PIXELS);
+
+/* One network the session can predict with. */
+typedef struct
+{
+  const char *name;        /* the preset: "mlp", "simple-cnn" */
+  const char *fallback;    /* its title when even the preset cannot be built */
+  CsModel    *model;       /* NULL when nothing could be built */
+  gboolean    trained;     /* loaded from its checkpoint */
+  char       *problem;     /* what went wrong, for the message */
+} CsSlot;
+
+struct _CsSession
+{
+  GObject       parent_instance;
+
+  /* Owned networks, MLP first */
+  CsSlot        slots[2];
+  guint         current;
+  char         *message;
+
+  /* The latest input (28 × 28, 64-byte aligned for the engine) and what
+   * the current network made of it */
+  float        *x;
+  CsPrediction  prediction;
+};
+
+G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_MODEL_TITLE,
+  PROP_MESSAGE,
+  N_PROPS
+};
+
+enum {
+  PREDICTION_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+/* Whether the model reads a 28 × 28 picture and gives one score per digit. */
+static gboolean
+check_fits (CsModel *model, const char *path, GError **error)
+{
+  const CsShape *in = cs_model_get_input_shape (model);
+  const CsShape *out = cs_model_get_output_shape (model);
+  if (cs_shape_numel (in) == CS_SESSION_PIXELS && out->ndim == 1 && out->d[0] == CS_SESSION_CLASSES)
+    return TRUE;
+  g_autofree char *ins = cs_shape_to_string (in);
+  g_autofree char *outs = cs_shape_to_string (out);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               _("“%s” holds a network from %s to %s, not one that reads a 28×28 picture and "
+                 "scores the 10 digits"),
+               path, ins, outs);
+  return FALSE;
+}
+
+static CsModel *
+load_checkpoint (const char *path, GError **error)
+{
+  g_autoptr(CsModel) model = cs_checkpoint_load (path, error);
+  if (model == NULL)
+    return NULL;
+  if (!check_fits (model, path, error))
+    return NULL;
+  if (!cs_model_reserve (model, 1, error))
+    return NULL;
+  return g_steal_pointer (&model);
+}
+
+static void
+cs_slot_load (CsSlot *slot, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL)
+    {
+      g_autofree char *rel = g_strdup_printf ("checkpoints/%s.safetensors", slot->name);
+      g_autofree char *dirs = cs_data_dirs_describe ();
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("“%s” was not found in %s"), rel, dirs);
+    }
+  else if ((slot->model = load_checkpoint (path, &error)) != NULL)
+    {
+      slot->trained = TRUE;
+      return;
+    }
+
+  /* The same preset, untrained: the application keeps working. */
+  g_autoptr(GError) preset_error = NULL;
+  g_autoptr(CsModel) model = cs_model_new_preset (slot->name, &preset_error);
+  if (model != NULL)
+    {
+      cs_model_init (model, 1);
+      if (cs_model_reserve (model, 1, &preset_error))
+        slot->model = g_steal_pointer (&model);
+    }
+  const char *title = slot->model ? cs_model_get_title (slot->model) : slot->fallback;
+  if (slot->model != NULL)
+    slot->problem = g_strdup_printf (_("The pretrained %s could not be loaded: %s. It predicts "
+                                       "with untrained weights (about one guess in ten is right) "
+                                       "until it is trained."),
+                                     title, error->message);
+  else
+    slot->problem = g_strdup_printf (_("The pretrained %s could not be loaded: %s; nor could an "
+                                       "untrained one be built: %s."),
+                                     title, error->message, preset_error->message);
+}
+
+static void
+cs_session_finalize (GObject *object)
+{
+  CsSession *self = (CsSession *) object;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->slots); i++)
+    {
+      g_clear_pointer (&self->slots[i].model, cs_model_free);
+      g_clear_pointer (&self->slots[i].problem, g_free);
+    }
+  g_clear_pointer (&self->message, g_free);
+  g_clear_pointer (&self->x, cs_free);
+
+  G_OBJECT_CLASS (cs_session_parent_class)->finalize (object);
+}
+
+static void
+cs_session_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  CsSession *self = CS_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL:
+      g_value_set_string (value, cs_session_get_model (self));
+      break;
+
+    case PROP_MODEL_TITLE:
+      g_value_set_string (value, cs_session_get_model_title (self));
+      break;
+
+    case PROP_MESSAGE:
+      g_value_set_string (value, cs_session_get_message (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_session_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  CsSession *self = CS_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL:
+      cs_session_set_model (self, g_value_get_string (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_session_class_init (CsSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = cs_session_finalize;
+  object_class->get_property = cs_session_get_property;
+  object_class->set_property = cs_session_set_property;
+
+  properties[PROP_MODEL] =
+    g_param_spec_string ("model", NULL, NULL, CS_SESSION_MODEL_CNN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MODEL_TITLE] =
+    g_param_spec_string ("model-title", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MESSAGE] =
+    g_param_spec_string ("message", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * CsSession::prediction-changed:
+   *
+   * The prediction was made anew: another drawing, or another network.
+   */
+  signals[PREDICTION_CHANGED] =
+    g_signal_new ("prediction-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+cs_session_init (CsSession *self)
+{
+  self->slots[0] = (CsSlot) { .name = CS_SESSION_MODEL_MLP, .fallback = "MLP" };
+  self->slots[1] = (CsSlot) { .name = CS_SESSION_MODEL_CNN, .fallback = "SimpleCNN" };
+  self->current = 1;
+  self->x = cs_alloc_floats (CS_SESSION_PIXELS);
+  self->prediction.empty = TRUE;
+  self->prediction.predicted = -1;
+}
+
+CsSession *
+cs_session_new_for_checkpoints (const char *mlp_path, const char *cnn_path)
+{
+  CsSession *self = g_object_new (CS_TYPE_SESSION, NULL);
+  const char *paths[] = { mlp_path, cnn_path };
+
+  g_autoptr(GString) message = g_string_new (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (self->slots); i++)
+    {
+      cs_slot_load (&self->slots[i], paths[i]);
+      if (self->slots[i].problem == NULL)
+        continue;
+      if (message->len > 0)
+        g_string_append_c (message, ' ');
+      g_string_append (message, self->slots[i].problem);
+    }
+  if (message->len > 0)
+    self->message = g_string_free (g_steal_pointer (&message), FALSE);
+  self->prediction.trained = self->slots[self->current].trained;
+  return self;
+}
+
+CsSession *
+cs_session_new (void)
+{
+  g_autofree char *mlp = cs_find_data_file ("checkpoints/" CS_SESSION_MODEL_MLP ".safetensors");
+  g_autofree char *cnn = cs_find_data_file ("checkpoints/" CS_SESSION_MODEL_CNN ".safetensors");
+  return cs_session_new_for_checkpoints (mlp, cnn);
+}
+
+const char *
+cs_session_get_model (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+  return self->slots[self->current].name;
+}
+
+const char *
+cs_session_get_model_title (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+  const CsSlot *slot = &self->slots[self->current];
+  return slot->model ? cs_model_get_title (slot->model) : slot->fallback;
+}
+
+gboolean
+cs_session_get_model_trained (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+  return self->slots[self->current].trained;
+}
+
+const char *
+cs_session_get_message (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+  return self->message;
+}
+
+/* Runs the current network on self->x; an empty prediction when there is
+ * no input or no network. */
+static void
+cs_session_forward (CsSession *self)
+{
+  CsPrediction *p = &self->prediction;
+  const CsSlot *slot = &self->slots[self->current];
+
+  p->trained = slot->trained;
+  p->predicted = -1;
+  memset (p->logits, 0, sizeof p->logits);
+  memset (p->probs, 0, sizeof p->probs);
+  if (p->empty || slot->model == NULL)
+    return;
+
+  CsModel *model = slot->model;
+  const CsBackend *be = cs_model_get_backend (model);
+  CsTensor x = cs_tensor_view_batch (self->x, 1, cs_model_get_input_shape (model));
+  const CsTensor *logits = cs_model_forward (model, &x, FALSE);
+  /* logits: (1, 10) */
+  memcpy (p->logits, logits->data, sizeof p->logits);
+  be->softmax_forward (p->probs, p->logits, 1, CS_SESSION_CLASSES);
+  gint32 cls;
+  cs_argmax_rows (&cls, p->logits, 1, CS_SESSION_CLASSES);
+  p->predicted = cls;
+}
+
+void
+cs_session_set_model (CsSession *self, const char *model)
+{
+  g_return_if_fail (CS_IS_SESSION (self));
+  g_return_if_fail (model != NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->slots); i++)
+    {
+      if (!g_str_equal (self->slots[i].name, model))
+        continue;
+      if (i == self->current)
+        return;
+      self->current = i;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_TITLE]);
+      gint64 start = g_get_monotonic_time ();
+      cs_session_forward (self);
+      self->prediction.forward_usec = g_get_monotonic_time () - start;
+      g_signal_emit (self, signals[PREDICTION_CHANGED], 0);
+      return;
+    }
+  g_critical ("%s: no model “%s” (mlp or simple-cnn)", G_STRFUNC, model);
+}
+
+gboolean
+cs_session_predict (CsSession    *self,
+                    const float  *gray,
+                    int           w,
+                    int           h,
+                    int           stride,
+                    CsPrediction *out)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (gray != NULL, FALSE);
+  g_return_val_if_fail (w > 0 && h > 0 && stride >= w, FALSE);
+
+  CsPrediction *p = &self->prediction;
+  CsPreprocessInfo info;
+  gint64 start = g_get_monotonic_time ();
+
+  p->empty = !cs_preprocess_digit (gray, w, h, stride, self->x, &info);
+  memcpy (p->input, self->x, sizeof p->input);
+  if (p->empty)
+    {
+      p->bbox_x = p->bbox_y = p->bbox_width = p->bbox_height = 0;
+      p->center_x = p->center_y = 0;
+    }
+  else
+    {
+      p->bbox_x = (double) info.bbox_x / w;
+      p->bbox_y = (double) info.bbox_y / h;
+      p->bbox_width = (double) info.bbox_width / w;
+      p->bbox_height = (double) info.bbox_height / h;
+      /* pixel-index coordinates: pixel x spans x − ½ … x + ½ */
+      p->center_x = (info.center_x + 0.5) / w;
+      p->center_y = (info.center_y + 0.5) / h;
+    }
+  cs_session_forward (self);
+  p->forward_usec = g_get_monotonic_time () - start;
+
+  if (out != NULL)
+    *out = *p;
+  g_signal_emit (self, signals[PREDICTION_CHANGED], 0);
+  return p->predicted >= 0;
+}
+
+const CsPrediction *
+cs_session_get_prediction (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+  return &self->prediction;
+}

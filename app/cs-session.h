@@ -1,0 +1,82 @@
+/* cs-session.h — the one object of the application that holds the networks
+ *
+ * The views never call into the engine (core/) themselves: they ask the
+ * session, which holds the models and hands out what the views draw. For
+ * now that is the two pretrained networks (the MLP and the SimpleCNN, loaded
+ * from data/checkpoints/), the choice between them, and the prediction for
+ * a drawing: the 28 × 28 picture the network really receives, the ten
+ * logits and the softmax probabilities. Later the session also talks to the
+ * background trainer.
+ *
+ * A checkpoint that is missing, corrupt or made for another kind of input
+ * does not stop anything: the session builds the same preset untrained,
+ * predicts with it, and says so in its "message" property, which the window
+ * shows in a banner.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define CS_SESSION_SIDE     28                      /* the network's input is SIDE × SIDE */
+#define CS_SESSION_PIXELS   (CS_SESSION_SIDE * CS_SESSION_SIDE)
+#define CS_SESSION_CLASSES  10
+
+/* The models a session holds, by their preset names. */
+#define CS_SESSION_MODEL_MLP  "mlp"
+#define CS_SESSION_MODEL_CNN  "simple-cnn"
+
+typedef struct
+{
+  gboolean empty;                        /* no ink: input is all zeros, predicted is −1 */
+  int      predicted;                    /* argmax of the logits, or −1 */
+  float    input[CS_SESSION_PIXELS];     /* (28, 28) in 0..1, ink 1: what the network receives */
+  float    logits[CS_SESSION_CLASSES];   /* (10) */
+  float    probs[CS_SESSION_CLASSES];    /* (10) softmax of the logits */
+  /* Where the preprocessing found the ink, in fractions (0..1) of the
+   * picture's width and height: the crop box and the centre of mass. */
+  double   bbox_x, bbox_y, bbox_width, bbox_height;
+  double   center_x, center_y;
+  gint64   forward_usec;                 /* preprocessing + forward + softmax, µs */
+  gboolean trained;                      /* from a pretrained checkpoint */
+} CsPrediction;
+
+#define CS_TYPE_SESSION (cs_session_get_type ())
+G_DECLARE_FINAL_TYPE (CsSession, cs_session, CS, SESSION, GObject)
+
+/* Loads checkpoints/mlp.safetensors and checkpoints/simple-cnn.safetensors
+ * from the data folders (core/paths.h). Never fails: see "message". */
+CsSession          *cs_session_new                (void);
+/* The same from given files (either may be NULL for "not there"): tests. */
+CsSession          *cs_session_new_for_checkpoints (const char *mlp_path,
+                                                    const char *cnn_path);
+
+/* "mlp" or "simple-cnn" (property "model"); setting it predicts the last
+ * input again with the other network. */
+const char         *cs_session_get_model          (CsSession  *self);
+void                cs_session_set_model          (CsSession  *self,
+                                                   const char *model);
+/* "MLP 784-256-10", "SimpleCNN" (property "model-title"). */
+const char         *cs_session_get_model_title    (CsSession  *self);
+/* TRUE when the current model came from its pretrained checkpoint. */
+gboolean            cs_session_get_model_trained  (CsSession  *self);
+/* What went wrong loading the models, one paragraph a person can read, or
+ * NULL when both loaded (property "message"). */
+const char         *cs_session_get_message        (CsSession  *self);
+
+/* gray: (h, w) grey levels in 0..1, either polarity of ink, row y at
+ * gray + y · stride. Runs the MNIST-style preprocessing, the current
+ * network and softmax; fills out (may be NULL), keeps the result as the
+ * session's prediction and emits "prediction-changed". Returns FALSE when
+ * the picture held no ink (out->empty) or no network could be built. */
+gboolean            cs_session_predict            (CsSession   *self,
+                                                   const float *gray,
+                                                   int          w,
+                                                   int          h,
+                                                   int          stride,
+                                                   CsPrediction *out);
+/* The latest prediction (empty before the first). */
+const CsPrediction *cs_session_get_prediction     (CsSession  *self);
+
+G_END_DECLS

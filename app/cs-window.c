@@ -1,0 +1,365 @@
+/* cs-window.c — the main window */
+#include "config.h"
+
+#include "cs-window-private.h"
+
+#include "views/cs-draw-view.h"
+#include "views/cs-view.h"
+
+#include <glib/gi18n.h>
+
+G_DEFINE_FINAL_TYPE (CsWindow, cs_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_SESSION,
+  PROP_SETTINGS,
+  PROP_VIEW,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+CsWindow *
+cs_window_new (CsApplication *application)
+{
+  g_return_val_if_fail (CS_IS_APPLICATION (application), NULL);
+
+  return g_object_new (CS_TYPE_WINDOW,
+                       "application", application,
+                       "session", cs_application_get_session (application),
+                       "settings", cs_application_get_settings (application),
+                       NULL);
+}
+
+CsSession *
+cs_window_get_session (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->session;
+}
+
+void
+cs_window_add_view (CsWindow   *self,
+                    const char *name,
+                    const char *title,
+                    const char *icon_name,
+                    GtkWidget  *view)
+{
+  g_return_if_fail (CS_IS_WINDOW (self));
+  g_return_if_fail (name != NULL && title != NULL);
+  g_return_if_fail (CS_IS_VIEW (view));
+  g_return_if_fail (gtk_stack_get_child_by_name (self->stack, name) == NULL);
+
+  GtkStackPage *page = gtk_stack_add_titled (self->stack, view, name, title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  gtk_stack_page_set_icon_name (page, icon_name);
+  self->n_views++;
+
+  /* A toggle button in the switcher, icon and title, on win.show-view::name */
+  GtkWidget *button = gtk_toggle_button_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  if (icon_name != NULL)
+    gtk_box_append (GTK_BOX (box), g_object_new (GTK_TYPE_IMAGE,
+                                                 "icon-name", icon_name,
+                                                 "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
+                                                 NULL));
+  gtk_box_append (GTK_BOX (box), gtk_label_new (title));
+  gtk_button_set_child (GTK_BUTTON (button), box);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.show-view");
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_string (name));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  if (self->n_views <= 9)
+    {
+      g_autofree char *tip = g_strdup_printf (_("%s (Alt+%u)"), title, self->n_views);
+      gtk_widget_set_tooltip_text (button, tip);
+
+      g_autofree char *accel = g_strdup_printf ("<Alt>%u", self->n_views);
+      GtkShortcut *shortcut = gtk_shortcut_new (gtk_shortcut_trigger_parse_string (accel),
+                                                gtk_named_action_new ("win.show-view"));
+      gtk_shortcut_set_arguments (shortcut, g_variant_new_string (name));
+      gtk_shortcut_controller_add_shortcut (self->view_shortcuts, shortcut);
+    }
+  gtk_box_append (self->switcher, button);
+
+  if (g_strcmp0 (name, self->restore_view) == 0)
+    gtk_stack_set_visible_child (self->stack, view);
+  _cs_window_actions_update (self);
+}
+
+const char *
+cs_window_get_view (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->stack);
+}
+
+void
+cs_window_set_view (CsWindow *self, const char *name)
+{
+  g_return_if_fail (CS_IS_WINDOW (self));
+  g_return_if_fail (name != NULL);
+
+  GtkWidget *child = gtk_stack_get_child_by_name (self->stack, name);
+  if (child == NULL)
+    {
+      g_critical ("%s: the window has no view “%s”", G_STRFUNC, name);
+      return;
+    }
+  gtk_stack_set_visible_child (self->stack, child);
+}
+
+GtkWidget *
+cs_window_get_view_widget (CsWindow *self, const char *name)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return name ? gtk_stack_get_child_by_name (self->stack, name)
+              : gtk_stack_get_visible_child (self->stack);
+}
+
+gboolean
+cs_window_export_view (CsWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  GtkWidget *view = gtk_stack_get_visible_child (self->stack);
+  CsExportFormat format;
+  if (view == NULL || !CS_IS_VIEW (view))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _("There is no view to export"));
+      return FALSE;
+    }
+  if (!cs_export_format_from_path (path, &format))
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                   _("“%s” does not end in .png, .svg or .pdf"), base);
+      return FALSE;
+    }
+  int width = gtk_widget_get_width (view), height = gtk_widget_get_height (view);
+  if (width <= 0 || height <= 0)
+    width = 1280, height = 720;
+  return cs_view_export (CS_VIEW (view), path, format, width, height, error);
+}
+
+static gboolean
+hide_banner (gpointer user_data)
+{
+  CsWindow *self = user_data;
+  self->banner_timeout = 0;
+  gtk_widget_set_visible (self->banner, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+void
+cs_window_show_message (CsWindow *self, const char *message, gboolean warning)
+{
+  g_return_if_fail (CS_IS_WINDOW (self));
+  g_return_if_fail (message != NULL);
+
+  g_clear_handle_id (&self->banner_timeout, g_source_remove);
+  gtk_label_set_text (self->banner_label, message);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->banner_label),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, message, -1);
+  gtk_image_set_from_icon_name (self->banner_icon,
+                                warning ? "dialog-warning-symbolic" : "emblem-ok-symbolic");
+  if (warning)
+    gtk_widget_add_css_class (self->banner, "warning");
+  else
+    {
+      gtk_widget_remove_css_class (self->banner, "warning");
+      self->banner_timeout = g_timeout_add_seconds (5, hide_banner, self);
+    }
+  gtk_widget_set_visible (self->banner, TRUE);
+}
+
+static void
+on_visible_child_changed (CsWindow *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
+}
+
+static void
+cs_window_save_state (CsWindow *self)
+{
+  if (self->settings == NULL)
+    return;
+
+  int width, height;
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  const char *view = cs_window_get_view (self);
+  if (view != NULL)
+    g_settings_set_string (self->settings, "view", view);
+  g_settings_apply (self->settings);
+  /* the application may quit right after: write it out now */
+  g_settings_sync ();
+}
+
+static gboolean
+cs_window_close_request (GtkWindow *window)
+{
+  cs_window_save_state (CS_WINDOW (window));
+  return GTK_WINDOW_CLASS (cs_window_parent_class)->close_request (window);
+}
+
+static void
+cs_window_add_views (CsWindow *self)
+{
+  /* One line per view; the first is shown unless the settings say otherwise. */
+  cs_window_add_view (self, "draw", _("Draw"), "document-edit-symbolic",
+                      cs_draw_view_new (self->session));
+}
+
+static void
+cs_window_constructed (GObject *object)
+{
+  CsWindow *self = (CsWindow *) object;
+
+  G_OBJECT_CLASS (cs_window_parent_class)->constructed (object);
+
+  if (self->session == NULL)
+    self->session = cs_session_new ();
+  if (self->settings != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self),
+                                   g_settings_get_int (self->settings, "window-width"),
+                                   g_settings_get_int (self->settings, "window-height"));
+      if (g_settings_get_boolean (self->settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+      self->restore_view = g_settings_get_string (self->settings, "view");
+    }
+
+  cs_window_add_views (self);
+
+  const char *message = cs_session_get_message (self->session);
+  if (message != NULL)
+    cs_window_show_message (self, message, TRUE);
+}
+
+static void
+cs_window_dispose (GObject *object)
+{
+  CsWindow *self = (CsWindow *) object;
+
+  if (self->export_dialog != NULL)
+    gtk_native_dialog_destroy (self->export_dialog);
+  g_clear_object (&self->export_dialog);
+  g_clear_handle_id (&self->banner_timeout, g_source_remove);
+  /* No gtk_widget_dispose_template (): GtkWindow's dispose unparents its
+   * child and title bar itself (GTK 4.8 would unparent them twice). */
+  g_clear_object (&self->session);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->restore_view, g_free);
+
+  G_OBJECT_CLASS (cs_window_parent_class)->dispose (object);
+}
+
+static void
+cs_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  CsWindow *self = CS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+
+    case PROP_VIEW:
+      g_value_set_string (value, cs_window_get_view (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  CsWindow *self = CS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      self->session = g_value_dup_object (value);
+      break;
+
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+
+    case PROP_VIEW:
+      cs_window_set_view (self, g_value_get_string (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_window_class_init (CsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = cs_window_constructed;
+  object_class->dispose = cs_window_dispose;
+  object_class->get_property = cs_window_get_property;
+  object_class->set_property = cs_window_set_property;
+
+  window_class->close_request = cs_window_close_request;
+
+  properties[PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL, CS_TYPE_SESSION,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_VIEW] =
+    g_param_spec_string ("view", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/convscope/Convscope/ui/cs-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, switcher);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, primary_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, banner);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, banner_icon);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
+  gtk_widget_class_bind_template_callback (widget_class, on_visible_child_changed);
+
+  _cs_window_class_actions_init (klass);
+}
+
+static void
+cs_window_init (CsWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Alt+1 … Alt+9 switch views, wherever the focus is */
+  self->view_shortcuts = GTK_SHORTCUT_CONTROLLER (gtk_shortcut_controller_new ());
+  gtk_shortcut_controller_set_scope (self->view_shortcuts, GTK_SHORTCUT_SCOPE_GLOBAL);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->view_shortcuts));
+}

@@ -1,0 +1,432 @@
+/* test-window.c — the real window, on a display (Xvfb, tests/gui/run-xvfb.sh)
+ *
+ * The application is started in-process: the window opens, every view is
+ * reachable by its action and its switcher button, every control has an
+ * accessible name, a stroke (the drag gesture's handlers) changes the
+ * prediction label's accessible name, export writes whole files or none,
+ * and a bad checkpoint puts a message in the window. GTK_A11Y=test, so the
+ * accessible properties are read with gtk_test_accessible_*. */
+#include "app/cs-application.h"
+#include "app/cs-window-private.h"
+#include "app/views/cs-draw-view.h"
+#include "app/views/cs-view.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+
+static CsApplication *app;
+static CsWindow *window;
+
+static void
+iterate (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Every widget under root, depth first. */
+static void
+collect (GtkWidget *widget, GPtrArray *out)
+{
+  g_ptr_array_add (out, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect (child, out);
+}
+
+static GPtrArray *
+all_widgets (GtkWidget *root)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  collect (root, out);
+  return out;
+}
+
+static gboolean
+has_label (GtkWidget *widget, const char *label)
+{
+  g_autofree char *problem = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget),
+                                                                GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                                label);
+  return problem == NULL;
+}
+
+static GtkWidget *
+find_by_label (GtkWidget *root, const char *label)
+{
+  g_autoptr(GPtrArray) widgets = all_widgets (root);
+  for (guint i = 0; i < widgets->len; i++)
+    if (gtk_test_accessible_has_property (widgets->pdata[i], GTK_ACCESSIBLE_PROPERTY_LABEL)
+        && has_label (widgets->pdata[i], label))
+      return widgets->pdata[i];
+  return NULL;
+}
+
+/* The widget's accessible name comes from somewhere: the label property,
+ * a labelled-by relation, its own text, or a label inside it. */
+static gboolean
+has_accessible_name (GtkWidget *widget)
+{
+  if (gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL)
+      || gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+    return TRUE;
+  if (GTK_IS_BUTTON (widget))
+    {
+      const char *text = gtk_button_get_label (GTK_BUTTON (widget));
+      if (text != NULL && *text != '\0' && gtk_button_get_icon_name (GTK_BUTTON (widget)) == NULL)
+        return TRUE;
+    }
+  g_autoptr(GPtrArray) inside = all_widgets (widget);
+  for (guint i = 1; i < inside->len; i++)
+    if (GTK_IS_LABEL (inside->pdata[i]) && *gtk_label_get_text (inside->pdata[i]) != '\0')
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_views_reachable (void)
+{
+  GtkStack *stack = window->stack;
+  g_autoptr(GListModel) pages = G_LIST_MODEL (gtk_stack_get_pages (stack));
+  guint n = g_list_model_get_n_items (pages);
+  g_assert_cmpuint (n, >=, 1);
+  g_assert_nonnull (gtk_stack_get_child_by_name (stack, "draw"));
+
+  /* one switcher button per view, in order */
+  guint buttons = 0;
+  for (GtkWidget *b = gtk_widget_get_first_child (GTK_WIDGET (window->switcher)); b != NULL;
+       b = gtk_widget_get_next_sibling (b))
+    buttons++;
+  g_assert_cmpuint (buttons, ==, n);
+
+  GtkWidget *button = gtk_widget_get_first_child (GTK_WIDGET (window->switcher));
+  for (guint i = 0; i < n; i++, button = gtk_widget_get_next_sibling (button))
+    {
+      g_autoptr(GObject) page_obj = g_list_model_get_item (pages, i);
+      GtkStackPage *page = GTK_STACK_PAGE (page_obj);
+      const char *name = gtk_stack_page_get_name (page);
+      GtkWidget *view = gtk_stack_page_get_child (page);
+      g_test_message ("view %u: %s (%s)", i + 1, name, gtk_stack_page_get_title (page));
+      g_assert_true (CS_IS_VIEW (view));
+      g_assert_true (has_accessible_name (button));
+
+      /* by the action */
+      gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", name);
+      iterate ();
+      g_assert_cmpstr (cs_window_get_view (window), ==, name);
+      g_assert_true (gtk_stack_get_visible_child (stack) == view);
+      g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (button)));
+
+      /* and by the switcher's button, after another view was shown */
+      if (n > 1)
+        {
+          g_autoptr(GObject) other_obj = g_list_model_get_item (pages, (i + 1) % n);
+          GtkStackPage *other = GTK_STACK_PAGE (other_obj);
+          cs_window_set_view (window, gtk_stack_page_get_name (other));
+          iterate ();
+          g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (button)));
+        }
+      gtk_widget_activate (button);
+      iterate ();
+      g_assert_cmpstr (cs_window_get_view (window), ==, name);
+    }
+  cs_window_set_view (window, "draw");
+  iterate ();
+}
+
+static void
+test_accessible_names (void)
+{
+  g_autoptr(GPtrArray) widgets = all_widgets (GTK_WIDGET (window));
+  guint controls = 0;
+
+  for (guint i = 0; i < widgets->len; i++)
+    {
+      GtkWidget *w = widgets->pdata[i];
+      gboolean control = GTK_IS_BUTTON (w) || GTK_IS_MENU_BUTTON (w) || GTK_IS_DROP_DOWN (w)
+                      || GTK_IS_CHECK_BUTTON (w) || GTK_IS_SWITCH (w) || GTK_IS_SCALE (w)
+                      || GTK_IS_SPIN_BUTTON (w) || GTK_IS_ENTRY (w)
+                      || (GTK_IS_DRAWING_AREA (w) && gtk_widget_get_focusable (w));
+      if (!control || !gtk_widget_get_visible (w))
+        continue;
+      controls++;
+      if (!has_accessible_name (w))
+        g_error ("a %s (%s) has no accessible name", G_OBJECT_TYPE_NAME (w),
+                 gtk_widget_get_tooltip_text (w) ? gtk_widget_get_tooltip_text (w) : "no tooltip");
+    }
+  g_test_message ("%u controls, each with an accessible name", controls);
+  g_assert_cmpuint (controls, >=, 6);
+
+  /* the ones the end-to-end test and screen readers rely on */
+  g_assert_nonnull (find_by_label (GTK_WIDGET (window), "Drawing canvas"));
+  g_assert_nonnull (find_by_label (GTK_WIDGET (window), "Main Menu"));
+  g_assert_nonnull (find_by_label (GTK_WIDGET (window), "Export Figure"));
+  g_assert_nonnull (find_by_label (GTK_WIDGET (window), "Undo stroke"));
+  GtkWidget *label = find_by_label (GTK_WIDGET (window), "Prediction: none");
+  g_assert_nonnull (label);
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_ROLE_LABEL);
+}
+
+static GtkGestureDrag *
+canvas_gesture (GtkWidget *canvas)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (canvas);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_DRAG (c))
+        return GTK_GESTURE_DRAG (c);
+    }
+  return NULL;
+}
+
+/* A stroke through points in canvas fractions, by the gesture's signals. */
+static void
+stroke (GtkWidget *canvas, const double *xy, int n)
+{
+  GtkGestureDrag *drag = canvas_gesture (canvas);
+  double w = gtk_widget_get_width (canvas), h = gtk_widget_get_height (canvas);
+  double x0 = xy[0] * w, y0 = xy[1] * h;
+
+  g_assert_nonnull (drag);
+  g_signal_emit_by_name (drag, "drag-begin", x0, y0);
+  for (int i = 1; i < n; i++)
+    for (int k = 1; k <= 10; k++)
+      {
+        double x = (xy[2 * i - 2] + (xy[2 * i] - xy[2 * i - 2]) * k / 10) * w;
+        double y = (xy[2 * i - 1] + (xy[2 * i + 1] - xy[2 * i - 1]) * k / 10) * h;
+        g_signal_emit_by_name (drag, "drag-update", x - x0, y - y0);
+      }
+  g_signal_emit_by_name (drag, "drag-end", xy[2 * n - 2] * w - x0, xy[2 * n - 1] * h - y0);
+  iterate ();
+}
+
+static void
+test_draw_and_predict (void)
+{
+  static const double seven[] = { 0.25, 0.2, 0.75, 0.2, 0.45, 0.85 };
+  static const double one[] = { 0.52, 0.15, 0.50, 0.50, 0.47, 0.85 };
+  GtkWidget *view = cs_window_get_view_widget (window, "draw");
+  GtkWidget *canvas = find_by_label (view, "Drawing canvas");
+  GtkWidget *label = find_by_label (view, "Prediction: none");
+  CsSession *session = cs_window_get_session (window);
+
+  g_assert_nonnull (canvas);
+  g_assert_nonnull (label);
+  g_assert_cmpint (gtk_widget_get_width (canvas), >, 200);
+  g_assert_cmpint (gtk_widget_get_width (canvas), ==, gtk_widget_get_height (canvas));
+  cs_session_set_model (session, CS_SESSION_MODEL_CNN);
+
+  stroke (canvas, seven, 3);
+  gtk_test_accessible_assert_property (label, GTK_ACCESSIBLE_PROPERTY_LABEL, "Prediction: 7");
+  g_assert_cmpint (cs_draw_view_get_state (CS_DRAW_VIEW (view))->strokes->len, ==, 1);
+
+  /* the MLP by its button's action: the same drawing predicted again */
+  gtk_widget_activate_action (view, "draw.model", "s", CS_SESSION_MODEL_MLP);
+  iterate ();
+  g_assert_cmpstr (cs_session_get_model (session), ==, CS_SESSION_MODEL_MLP);
+  gtk_test_accessible_assert_property (label, GTK_ACCESSIBLE_PROPERTY_LABEL, "Prediction: 7");
+  gtk_widget_activate_action (view, "draw.model", "s", CS_SESSION_MODEL_CNN);
+
+  /* undo, clear, undo of the clear */
+  gtk_widget_activate_action (view, "draw.undo", NULL);
+  iterate ();
+  gtk_test_accessible_assert_property (label, GTK_ACCESSIBLE_PROPERTY_LABEL, "Prediction: none");
+  stroke (canvas, one, 3);
+  gtk_test_accessible_assert_property (label, GTK_ACCESSIBLE_PROPERTY_LABEL, "Prediction: 1");
+  gtk_widget_activate_action (view, "draw.clear", NULL);
+  iterate ();
+  gtk_test_accessible_assert_property (label, GTK_ACCESSIBLE_PROPERTY_LABEL, "Prediction: none");
+  gtk_widget_activate_action (view, "draw.undo", NULL);
+  iterate ();
+  gtk_test_accessible_assert_property (label, GTK_ACCESSIBLE_PROPERTY_LABEL, "Prediction: 1");
+  cs_draw_view_clear (CS_DRAW_VIEW (view));
+  iterate ();
+}
+
+static void
+assert_file_starts (const char *path, const char *magic, gsize skip)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, skip + strlen (magic));
+  g_assert_nonnull (g_strstr_len (contents, MIN (len, 512), magic));
+}
+
+static void
+test_export (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cs-export-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "draw.png", NULL);
+  g_autofree char *svg = g_build_filename (dir, "draw.SVG", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "draw.pdf", NULL);
+  g_autofree char *bmp = g_build_filename (dir, "draw.bmp", NULL);
+  g_autofree char *afile = g_build_filename (dir, "a-file", NULL);
+  g_autofree char *under_file = g_build_filename (afile, "draw.png", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no", "such", "folder", "draw.pdf", NULL);
+  g_autoptr(GError) error = NULL;
+
+  cs_window_set_view (window, "draw");
+  iterate ();
+  g_assert_true (cs_window_export_view (window, png, &error));
+  g_assert_no_error (error);
+  g_assert_true (cs_window_export_view (window, svg, &error));
+  g_assert_true (cs_window_export_view (window, pdf, &error));
+  assert_file_starts (png, "PNG", 0);
+  assert_file_starts (svg, "<svg", 0);
+  assert_file_starts (pdf, "%PDF", 0);
+
+  /* the PNG is the view's size on screen */
+  GtkWidget *view = cs_window_get_view_widget (window, "draw");
+  cairo_surface_t *image = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_image_surface_get_width (image), ==, gtk_widget_get_width (view));
+  g_assert_cmpint (cairo_image_surface_get_height (image), ==, gtk_widget_get_height (view));
+  cairo_surface_destroy (image);
+
+  /* bad places: one clear error each, and nothing left behind */
+  g_assert_true (g_file_set_contents (afile, "x", -1, NULL));
+  g_assert_false (cs_window_export_view (window, bmp, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, ".png, .svg or .pdf"));
+  g_clear_error (&error);
+  g_assert_false (cs_window_export_view (window, under_file, &error));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (cs_window_export_view (window, missing, &error));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint files = 0;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_test_message ("left: %s", name);
+      g_assert_false (name[0] == '.');   /* no temporary file */
+      files++;
+    }
+  g_assert_cmpuint (files, ==, 4);
+  g_unlink (png);
+  g_unlink (svg);
+  g_unlink (pdf);
+  g_unlink (afile);
+  g_rmdir (dir);
+}
+
+/* A window on a session whose checkpoints did not load says so. */
+static void
+test_bad_checkpoint_banner (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cs-window-XXXXXX", NULL);
+  g_autofree char *corrupt = g_build_filename (dir, "simple-cnn.safetensors", NULL);
+  g_assert_true (g_file_set_contents (corrupt, "not a checkpoint", -1, NULL));
+  g_autoptr(CsSession) session = cs_session_new_for_checkpoints (NULL, corrupt);
+
+  g_assert_false (gtk_widget_get_visible (window->banner));
+  CsWindow *other = g_object_new (CS_TYPE_WINDOW, "application", app, "session", session, NULL);
+  gtk_window_present (GTK_WINDOW (other));
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (other));
+  g_assert_true (gtk_widget_get_visible (other->banner));
+  const char *text = gtk_label_get_text (other->banner_label);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "simple-cnn.safetensors"));
+  g_assert_nonnull (strstr (text, "untrained"));
+
+  /* and still predicts, untrained */
+  GtkWidget *view = cs_window_get_view_widget (other, "draw");
+  static const double one[] = { 0.52, 0.15, 0.50, 0.50, 0.47, 0.85 };
+  stroke (find_by_label (view, "Drawing canvas"), one, 3);
+  g_assert_false (cs_session_get_prediction (session)->trained);
+  g_assert_cmpint (cs_session_get_prediction (session)->predicted, >=, 0);
+
+  gtk_widget_activate_action (GTK_WIDGET (other), "win.dismiss-banner", NULL);
+  g_assert_false (gtk_widget_get_visible (other->banner));
+  gtk_window_destroy (GTK_WINDOW (other));
+  iterate ();
+  g_unlink (corrupt);
+  g_rmdir (dir);
+}
+
+static void
+test_application (void)
+{
+  g_auto(GStrv) quit = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.quit");
+  g_auto(GStrv) export = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.export");
+  g_auto(GStrv) help = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                             "win.show-help-overlay");
+  g_assert_true (g_strv_contains ((const char *const *) quit, "<Control>q"));
+  g_assert_true (g_strv_contains ((const char *const *) export, "<Control>e"));
+  g_assert_nonnull (help[0]);
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "about"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "quit"));
+
+  /* the shortcuts window came from the resource */
+  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+
+  /* the about dialog */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  iterate ();
+  GtkAboutDialog *about = NULL;
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* not ours */
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+      if (GTK_IS_ABOUT_DIALOG (w))
+        about = GTK_ABOUT_DIALOG (w);
+    }
+  g_assert_nonnull (about);
+  g_assert_cmpint (gtk_about_dialog_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
+  g_assert_cmpstr (gtk_about_dialog_get_logo_icon_name (about), ==, CS_APPLICATION_ID);
+  gtk_window_destroy (GTK_WINDOW (about));
+  iterate ();
+}
+
+/* Closing the window saves its size and view. */
+static void
+test_remembers (void)
+{
+  GSettings *settings = cs_application_get_settings (app);
+  g_assert_nonnull (settings);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
+  cs_window_set_view (window, "draw");
+  gtk_window_close (GTK_WINDOW (window));
+  iterate ();
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 1100);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 720);
+  g_autofree char *view = g_settings_get_string (settings, "view");
+  g_assert_cmpstr (view, ==, "draw");
+  window = NULL;
+}
+
+int
+main (int argc, char *argv[])
+{
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      printf ("1..0 # SKIP no display (run under tests/gui/run-xvfb.sh)\n");
+      return 0;
+    }
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = cs_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  window = CS_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+
+  g_test_add_func ("/gui/window/views-reachable", test_views_reachable);
+  g_test_add_func ("/gui/window/accessible-names", test_accessible_names);
+  g_test_add_func ("/gui/window/draw-and-predict", test_draw_and_predict);
+  g_test_add_func ("/gui/window/export", test_export);
+  g_test_add_func ("/gui/window/bad-checkpoint-banner", test_bad_checkpoint_banner);
+  g_test_add_func ("/gui/window/application", test_application);
+  g_test_add_func ("/gui/window/remembers", test_remembers);
+
+  int status = g_test_run ();
+  g_object_unref (app);
+  return status;
+}
