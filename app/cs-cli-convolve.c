@@ -132,7 +132,7 @@ print_grid (const float *values, int rows, int cols)
 }
 
 static void
-print_formulas (const CsWindow *g)
+print_formulas (const CsSlidingWindow *g)
 {
   g_autofree char *h = cs_window_out_size_formula (g->H, g->kh, g->sh, g->ph, g->dh);
   g_autofree char *w = cs_window_out_size_formula (g->W, g->kw, g->sw, g->pw, g->dw);
@@ -373,7 +373,7 @@ json_values (GString *s, const float *values, int rows, int cols, gboolean flat)
 
 /* The formulas contain no character JSON must escape ("⌊…⌋" is UTF-8). */
 static void
-json_formulas (GString *s, const CsWindow *g)
+json_formulas (GString *s, const CsSlidingWindow *g)
 {
   g_autofree char *h = cs_window_out_size_formula (g->H, g->kh, g->sh, g->ph, g->dh);
   g_autofree char *w = cs_window_out_size_formula (g->W, g->kw, g->sw, g->pw, g->dw);

@@ -34,6 +34,7 @@ struct _CsSession
    * the current network made of it */
   float        *x;
   CsPrediction  prediction;
+  CsSnapshot   *snapshot;   /* of the latest forward pass, or NULL until asked */
 };
 
 G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
@@ -134,6 +135,7 @@ cs_session_finalize (GObject *object)
       g_clear_pointer (&self->slots[i].problem, g_free);
     }
   g_clear_pointer (&self->message, g_free);
+  g_clear_pointer (&self->snapshot, cs_snapshot_unref);
   g_clear_pointer (&self->x, cs_free);
 
   G_OBJECT_CLASS (cs_session_parent_class)->finalize (object);
@@ -293,6 +295,7 @@ cs_session_forward (CsSession *self)
   CsPrediction *p = &self->prediction;
   const CsSlot *slot = &self->slots[self->current];
 
+  g_clear_pointer (&self->snapshot, cs_snapshot_unref);
   p->trained = slot->trained;
   p->predicted = -1;
   memset (p->logits, 0, sizeof p->logits);
@@ -383,4 +386,26 @@ cs_session_get_prediction (CsSession *self)
 {
   g_return_val_if_fail (CS_IS_SESSION (self), NULL);
   return &self->prediction;
+}
+
+CsSnapshot *
+cs_session_get_snapshot (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+
+  CsModel *model = self->slots[self->current].model;
+  if (model == NULL)
+    return NULL;
+  if (self->snapshot == NULL)
+    {
+      if (self->prediction.empty)
+        {
+          /* nothing drawn: the network on a blank picture */
+          memset (self->x, 0, sizeof (float) * CS_PREPROCESS_PIXELS);
+          CsTensor x = cs_tensor_view_batch (self->x, 1, cs_model_get_input_shape (model));
+          cs_model_forward (model, &x, FALSE);
+        }
+      self->snapshot = cs_snapshot_new (model, 0, CS_SNAPSHOT_FORWARD);
+    }
+  return self->snapshot;
 }

@@ -17,6 +17,8 @@
 
 #include <glib-object.h>
 
+#include "cs-snapshot.h"
+
 G_BEGIN_DECLS
 
 #define CS_SESSION_SIDE     28                      /* the network's input is SIDE × SIDE */
@@ -78,5 +80,11 @@ gboolean            cs_session_predict            (CsSession   *self,
                                                    CsPrediction *out);
 /* The latest prediction (empty before the first). */
 const CsPrediction *cs_session_get_prediction     (CsSession  *self);
+
+/* What the Network view draws: the current network's every activation for
+ * the latest input (a blank picture before the first drawing) and its
+ * weights, copied. Taken when first asked for after a prediction or a
+ * change of network, then kept. Transfer none; NULL without a network. */
+CsSnapshot         *cs_session_get_snapshot       (CsSession  *self);
 
 G_END_DECLS

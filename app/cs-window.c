@@ -3,7 +3,10 @@
 
 #include "cs-window-private.h"
 
+#include "views/cs-conv-view.h"
 #include "views/cs-draw-view.h"
+#include "views/cs-network-view.h"
+#include "views/cs-pool-view.h"
 #include "views/cs-view.h"
 
 #include <glib/gi18n.h>
@@ -209,11 +212,47 @@ cs_window_close_request (GtkWindow *window)
 }
 
 static void
+on_conv_spec_changed (CsConvView *conv, CsPoolView *pool)
+{
+  cs_pool_view_set_spec (pool, cs_conv_view_get_spec (conv));
+}
+
+/* The Network view shows the session's latest forward pass; the copy is
+ * taken only while the view is on screen. */
+static void
+on_prediction_changed (CsSession *session, CsNetworkView *network)
+{
+  if (gtk_widget_get_mapped (GTK_WIDGET (network)))
+    cs_network_view_set_snapshot (network, cs_session_get_snapshot (session));
+}
+
+static void
+on_network_mapped (CsNetworkView *network, CsSession *session)
+{
+  cs_network_view_set_snapshot (network, cs_session_get_snapshot (session));
+}
+
+static void
 cs_window_add_views (CsWindow *self)
 {
-  /* One line per view; the first is shown unless the settings say otherwise. */
+  /* One line per view, in the order of a lesson's story; the first is
+   * shown unless the settings say otherwise. */
   cs_window_add_view (self, "draw", _("Draw"), "document-edit-symbolic",
                       cs_draw_view_new (self->session));
+
+  GtkWidget *conv = cs_conv_view_new ();
+  GtkWidget *pool = cs_pool_view_new ();
+  cs_pool_view_set_spec (CS_POOL_VIEW (pool), cs_conv_view_get_spec (CS_CONV_VIEW (conv)));
+  /* the pooling view follows the example the Convolution view edits */
+  g_signal_connect_object (conv, "spec-changed", G_CALLBACK (on_conv_spec_changed), pool, 0);
+  cs_window_add_view (self, "convolution", _("Convolution"), "view-grid-symbolic", conv);
+  cs_window_add_view (self, "pooling", _("ReLU, pooling, flatten"), "view-paged-symbolic", pool);
+
+  GtkWidget *network = cs_network_view_new ();
+  g_signal_connect_object (self->session, "prediction-changed",
+                           G_CALLBACK (on_prediction_changed), network, 0);
+  g_signal_connect_object (network, "map", G_CALLBACK (on_network_mapped), self->session, 0);
+  cs_window_add_view (self, "network", _("Network"), "network-workgroup-symbolic", network);
 }
 
 static void

@@ -43,7 +43,7 @@ valid_range (int W, int OW, int s, int off, int *lo, int *hi)
 }
 
 static void
-im2col_one (float *cols, int ld, const float *img, const CsWindow *g)
+im2col_one (float *cols, int ld, const float *img, const CsSlidingWindow *g)
 {
   for (int c = 0; c < g->C; c++)
     for (int i = 0; i < g->kh; i++)
@@ -75,7 +75,7 @@ im2col_one (float *cols, int ld, const float *img, const CsWindow *g)
 }
 
 static void
-col2im_one (float *img, const float *cols, int ld, const CsWindow *g)
+col2im_one (float *img, const float *cols, int ld, const CsSlidingWindow *g)
 {
   for (int c = 0; c < g->C; c++)
     for (int i = 0; i < g->kh; i++)
@@ -170,14 +170,14 @@ typedef struct
   float *dst;
   const float *src;
   int N;
-  const CsWindow *g;
+  const CsSlidingWindow *g;
 } ImageJob;
 
 static void
 im2col_task (int task, int n_tasks, gpointer data)
 {
   const ImageJob *j = data;
-  const CsWindow *g = j->g;
+  const CsSlidingWindow *g = j->g;
   gsize P = (gsize) g->OH * g->OW, img = (gsize) g->C * g->H * g->W, lo, hi;
   cs_parallel_range (j->N, task, n_tasks, 1, &lo, &hi);
   for (gsize n = lo; n < hi; n++)
@@ -185,7 +185,7 @@ im2col_task (int task, int n_tasks, gpointer data)
 }
 
 static void
-cpu_im2col (float *cols, const float *img, int N, const CsWindow *g)
+cpu_im2col (float *cols, const float *img, int N, const CsSlidingWindow *g)
 {
   ImageJob j = { cols, img, N, g };
   cs_parallel_run (MIN (N, n_threads ()), im2col_task, &j);
@@ -195,7 +195,7 @@ static void
 col2im_task (int task, int n_tasks, gpointer data)
 {
   const ImageJob *j = data;
-  const CsWindow *g = j->g;
+  const CsSlidingWindow *g = j->g;
   gsize P = (gsize) g->OH * g->OW, img = (gsize) g->C * g->H * g->W, lo, hi;
   cs_parallel_range (j->N, task, n_tasks, 1, &lo, &hi);
   for (gsize n = lo; n < hi; n++)
@@ -203,7 +203,7 @@ col2im_task (int task, int n_tasks, gpointer data)
 }
 
 static void
-cpu_col2im (float *img, const float *cols, int N, const CsWindow *g)
+cpu_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
 {
   ImageJob j = { img, cols, N, g };
   cs_parallel_run (MIN (N, n_threads ()), col2im_task, &j);
@@ -221,12 +221,12 @@ typedef struct
   const float *dout;
   const gint32 *argmax_in;
   int planes;
-  const CsWindow *g;
+  const CsSlidingWindow *g;
   CsPoolKind kind;
 } PoolJob;
 
 static gboolean
-is_plain_2x2 (const CsWindow *g, CsPoolKind kind)
+is_plain_2x2 (const CsSlidingWindow *g, CsPoolKind kind)
 {
   return kind == CS_POOL_MAX && g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2
          && g->ph == 0 && g->pw == 0 && g->dh == 1 && g->dw == 1;
@@ -246,7 +246,7 @@ consider (float v, gint32 at, float *best, gint32 *best_at)
 }
 
 static void
-maxpool_2x2 (float *out, gint32 *argmax, const float *x, const CsWindow *g)
+maxpool_2x2 (float *out, gint32 *argmax, const float *x, const CsSlidingWindow *g)
 {
   int W = g->W;
   for (int oh = 0; oh < g->OH; oh++)
@@ -297,7 +297,7 @@ keep_if (float v, gboolean keep)
 }
 
 static void
-maxpool_2x2_backward (float *dx, const float *dy, const gint32 *argmax, const CsWindow *g)
+maxpool_2x2_backward (float *dx, const float *dy, const gint32 *argmax, const CsSlidingWindow *g)
 {
   const int W = g->W, H = g->H, OH = g->OH, OW = g->OW;
   for (int oh = 0; oh < OH; oh++)
@@ -326,7 +326,7 @@ static void
 pool_forward_task (int task, int n_tasks, gpointer data)
 {
   const PoolJob *j = data;
-  const CsWindow *g = j->g;
+  const CsSlidingWindow *g = j->g;
   gsize in_plane = (gsize) g->H * g->W, out_plane = (gsize) g->OH * g->OW, lo, hi;
   cs_parallel_range (j->planes, task, n_tasks, 1, &lo, &hi);
   if (lo == hi)
@@ -342,7 +342,7 @@ pool_forward_task (int task, int n_tasks, gpointer data)
 
 static void
 cpu_pool_forward (float *out, gint32 *argmax, const float *inp,
-                  int planes, const CsWindow *g, CsPoolKind kind)
+                  int planes, const CsSlidingWindow *g, CsPoolKind kind)
 {
   PoolJob j = { .out = out, .argmax = argmax, .inp = inp, .planes = planes, .g = g,
                 .kind = kind };
@@ -353,7 +353,7 @@ static void
 pool_backward_task (int task, int n_tasks, gpointer data)
 {
   const PoolJob *j = data;
-  const CsWindow *g = j->g;
+  const CsSlidingWindow *g = j->g;
   gsize in_plane = (gsize) g->H * g->W, out_plane = (gsize) g->OH * g->OW, lo, hi;
   cs_parallel_range (j->planes, task, n_tasks, 1, &lo, &hi);
   if (lo < hi && is_plain_2x2 (g, j->kind))
@@ -368,7 +368,7 @@ pool_backward_task (int task, int n_tasks, gpointer data)
 
 static void
 cpu_pool_backward (float *dinp, const float *dout, const gint32 *argmax,
-                   int planes, const CsWindow *g, CsPoolKind kind)
+                   int planes, const CsSlidingWindow *g, CsPoolKind kind)
 {
   PoolJob j = { .out = dinp, .dout = dout, .argmax_in = argmax, .planes = planes, .g = g,
                 .kind = kind };

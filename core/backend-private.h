@@ -15,14 +15,14 @@ G_BEGIN_DECLS
 void   _cs_ref_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                      float alpha, const float *A, int lda, const float *B, int ldb,
                      float beta, float *C, int ldc);
-void   _cs_ref_im2col (float *cols, const float *img, int N, const CsWindow *g);
-void   _cs_ref_col2im (float *img, const float *cols, int N, const CsWindow *g);
+void   _cs_ref_im2col (float *cols, const float *img, int N, const CsSlidingWindow *g);
+void   _cs_ref_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g);
 void   _cs_ref_bias_add (float *out, const float *bias, int N, int C, int HW);
 void   _cs_ref_bias_grad (float *dbias, const float *dout, int N, int C, int HW);
 void   _cs_ref_pool_forward (float *out, gint32 *argmax, const float *inp,
-                             int planes, const CsWindow *g, CsPoolKind kind);
+                             int planes, const CsSlidingWindow *g, CsPoolKind kind);
 void   _cs_ref_pool_backward (float *dinp, const float *dout, const gint32 *argmax,
-                              int planes, const CsWindow *g, CsPoolKind kind);
+                              int planes, const CsSlidingWindow *g, CsPoolKind kind);
 void   _cs_ref_act_forward (float *out, const float *inp, gsize n, CsActKind kind, float slope);
 void   _cs_ref_act_backward (float *dinp, const float *dout, const float *inp,
                              const float *out, gsize n, CsActKind kind, float slope);

@@ -49,7 +49,7 @@ _cs_ref_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
 }
 
 void
-_cs_ref_im2col (float *cols, const float *img, int N, const CsWindow *g)
+_cs_ref_im2col (float *cols, const float *img, int N, const CsSlidingWindow *g)
 {
   /* row (c, i, j) of cols, column (n, oh, ow):
    *   img[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw], or 0 in the padding */
@@ -74,7 +74,7 @@ _cs_ref_im2col (float *cols, const float *img, int N, const CsWindow *g)
 }
 
 void
-_cs_ref_col2im (float *img, const float *cols, int N, const CsWindow *g)
+_cs_ref_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
 {
   gsize P = (gsize) g->OH * g->OW, ld = (gsize) N * P;
   for (int n = 0; n < N; n++)
@@ -119,7 +119,7 @@ _cs_ref_bias_grad (float *dbias, const float *dout, int N, int C, int HW)
 
 void
 _cs_ref_pool_forward (float *out, gint32 *argmax, const float *inp,
-                      int planes, const CsWindow *g, CsPoolKind kind)
+                      int planes, const CsSlidingWindow *g, CsPoolKind kind)
 {
   for (int p = 0; p < planes; p++)
     {
@@ -171,7 +171,7 @@ _cs_ref_pool_forward (float *out, gint32 *argmax, const float *inp,
 
 void
 _cs_ref_pool_backward (float *dinp, const float *dout, const gint32 *argmax,
-                       int planes, const CsWindow *g, CsPoolKind kind)
+                       int planes, const CsSlidingWindow *g, CsPoolKind kind)
 {
   memset (dinp, 0, sizeof (float) * planes * g->H * g->W);
   for (int p = 0; p < planes; p++)

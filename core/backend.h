@@ -40,7 +40,7 @@ typedef struct
   int ph, pw;         /* zero padding */
   int dh, dw;         /* dilation */
   int OH, OW;         /* output size: (H + 2p - d(k-1) - 1) / s + 1 */
-} CsWindow;
+} CsSlidingWindow;
 
 typedef enum
 {
@@ -86,9 +86,9 @@ struct _CsBackend
 
   /* cols (C·kh·kw, N·OH·OW) from img (N, C, H, W): image n's columns are
    * columns n·OH·OW … (n+1)·OH·OW − 1, so one GEMM covers the batch. */
-  void (*im2col) (float *cols, const float *img, int N, const CsWindow *g);
+  void (*im2col) (float *cols, const float *img, int N, const CsSlidingWindow *g);
   /* img (N, C, H, W) accumulates the columns back (the adjoint of im2col). */
-  void (*col2im) (float *img, const float *cols, int N, const CsWindow *g);
+  void (*col2im) (float *img, const float *cols, int N, const CsSlidingWindow *g);
 
   /* out (N, C, HW) += bias (C) */
   void (*bias_add) (float *out, const float *bias, int N, int C, int HW);
@@ -100,11 +100,11 @@ struct _CsBackend
    * ties go to the first in row-major order, as in PyTorch. Average pooling
    * divides by the window's size including padding (count_include_pad). */
   void (*pool_forward) (float *out, gint32 *argmax, const float *inp,
-                        int planes, const CsWindow *g, CsPoolKind kind);
+                        int planes, const CsSlidingWindow *g, CsPoolKind kind);
   /* dinp (planes, H, W) = the adjoint; only the winner of a max window gets
    * gradient. Assigns. */
   void (*pool_backward) (float *dinp, const float *dout, const gint32 *argmax,
-                         int planes, const CsWindow *g, CsPoolKind kind);
+                         int planes, const CsSlidingWindow *g, CsPoolKind kind);
 
   void (*act_forward) (float *out, const float *inp, gsize n,
                        CsActKind kind, float slope);

@@ -139,9 +139,9 @@ check_pair (CsWorkedArg arg, const int v[2], int min, int max, GError **error)
 
 /* The convolution's output size, once the sizes are known to be in range. */
 static void
-conv_window (const CsWorkedSpec *spec, CsWindow *g)
+conv_window (const CsWorkedSpec *spec, CsSlidingWindow *g)
 {
-  *g = (CsWindow) {
+  *g = (CsSlidingWindow) {
     .C = 1, .H = spec->H, .W = spec->W, .kh = spec->kh, .kw = spec->kw,
     .sh = spec->stride[0], .sw = spec->stride[1],
     .ph = spec->padding[0], .pw = spec->padding[1],
@@ -152,9 +152,9 @@ conv_window (const CsWorkedSpec *spec, CsWindow *g)
 }
 
 static void
-pool_window (const CsWorkedSpec *spec, const CsWindow *conv, CsWindow *g)
+pool_window (const CsWorkedSpec *spec, const CsSlidingWindow *conv, CsSlidingWindow *g)
 {
-  *g = (CsWindow) {
+  *g = (CsSlidingWindow) {
     .C = 1, .H = conv->OH, .W = conv->OW,
     .kh = spec->pool_kernel[0], .kw = spec->pool_kernel[1],
     .sh = spec->pool_stride[0], .sw = spec->pool_stride[1],
@@ -182,7 +182,7 @@ cs_worked_spec_validate (const CsWorkedSpec *spec, GError **error)
     return FALSE;
 
   /* The kernel, dilated, must fit in the padded input: output size ≥ 1. */
-  CsWindow g;
+  CsSlidingWindow g;
   conv_window (spec, &g);
   if (g.OH < 1 || g.OW < 1)
     {
@@ -224,7 +224,7 @@ cs_worked_spec_validate (const CsWorkedSpec *spec, GError **error)
                    "%d (PyTorch refuses it too)", spec->pool_padding[i], spec->pool_kernel[i]);
         return FALSE;
       }
-  CsWindow pg;
+  CsSlidingWindow pg;
   pool_window (spec, &g, &pg);
   if (pg.OH < 1 || pg.OW < 1)
     {
@@ -449,7 +449,7 @@ struct _CsWorked
   float *values[5];          /* the stages' copies */
   guint n_stages;
 
-  CsWindow conv_g, pool_g;
+  CsSlidingWindow conv_g, pool_g;
   CsWorkedConvCell *conv_cells;   /* (OH, OW) */
   CsWorkedTerm *terms;            /* (OH, OW, kh, kw) */
   CsWorkedPoolCell *pool_cells;   /* (pool OH, pool OW) */
@@ -473,7 +473,7 @@ cs_worked_free (CsWorked *self)
 
 static void
 add_stage (CsWorked *self, CsWorkedStageKind kind, const char *name, guint activation,
-           const CsWindow *window)
+           const CsSlidingWindow *window)
 {
   CsTensor t = cs_model_get_activation (self->model, activation);
   CsWorkedStage *s = &self->stages[self->n_stages];
@@ -511,7 +511,7 @@ static gboolean
 explain_conv (CsWorked *self, const CsWorkedStage *conv, GError **error)
 {
   const CsWorkedSpec *spec = &self->spec;
-  const CsWindow *g = &self->conv_g;
+  const CsSlidingWindow *g = &self->conv_g;
   int K = g->kh * g->kw;
   float bias = spec->has_bias ? spec->bias : 0.0f;
 
@@ -556,7 +556,7 @@ static gboolean
 explain_pool (CsWorked *self, const CsWorkedStage *in, const CsWorkedStage *pool,
               CsLayer *layer, GError **error)
 {
-  const CsWindow *g = &self->pool_g;
+  const CsSlidingWindow *g = &self->pool_g;
   int K = g->kh * g->kw;
   gboolean is_max = self->spec.pool == CS_WORKED_POOL_MAX;
   const gint32 *argmax = is_max ? _cs_pool2d_get_argmax (layer) : NULL;

@@ -128,7 +128,7 @@ typedef struct
   CsShape shape;            /* one example, as the engine has it: (1, H, W) or (F) */
   int rows, cols;           /* as a grid: (H, W), or (1, F) for the flat vector */
   const float *values;      /* (rows, cols): a copy of the engine's activation */
-  const CsWindow *window;   /* conv and pool: the geometry, output size included */
+  const CsSlidingWindow *window;   /* conv and pool: the geometry, output size included */
 } CsWorkedStage;
 
 /* One product of a convolution window. */

@@ -83,7 +83,7 @@ test_im2col_col2im (void)
     for (int N = 1; N <= 5; N += 4)  /* one image, and a batch split over threads */
       {
         const int *v = geoms[k];
-        CsWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
+        CsSlidingWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
         g.OH = cs_window_out_size (g.H, g.kh, g.sh, g.ph, g.dh);
         g.OW = cs_window_out_size (g.W, g.kw, g.sw, g.pw, g.dw);
         g_assert_cmpint (g.OH, >, 0);
@@ -133,7 +133,7 @@ test_maxpool_fast_path (void)
 
   for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
-      CsWindow g = { 1, sizes[s][0], sizes[s][1], 2, 2, 2, 2, 0, 0, 1, 1, 0, 0 };
+      CsSlidingWindow g = { 1, sizes[s][0], sizes[s][1], 2, 2, 2, 2, 0, 0, 1, 1, 0, 0 };
       g.OH = cs_window_out_size (g.H, 2, 2, 0, 1);
       g.OW = cs_window_out_size (g.W, 2, 2, 0, 1);
       const int planes = 70;

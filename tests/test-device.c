@@ -193,13 +193,13 @@ fenced_gemm (gboolean ta, gboolean tb, int M, int N, int K, float alpha, const f
 }
 
 static void
-fenced_im2col (float *cols, const float *img, int N, const CsWindow *g)
+fenced_im2col (float *cols, const float *img, int N, const CsSlidingWindow *g)
 {
   FENCED (cpu ()->im2col (cols, img, N, g));
 }
 
 static void
-fenced_col2im (float *img, const float *cols, int N, const CsWindow *g)
+fenced_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
 {
   FENCED (cpu ()->col2im (img, cols, N, g));
 }
@@ -218,14 +218,14 @@ fenced_bias_grad (float *dbias, const float *dout, int N, int C, int HW)
 
 static void
 fenced_pool_forward (float *out, gint32 *argmax, const float *inp, int planes,
-                     const CsWindow *g, CsPoolKind kind)
+                     const CsSlidingWindow *g, CsPoolKind kind)
 {
   FENCED (cpu ()->pool_forward (out, argmax, inp, planes, g, kind));
 }
 
 static void
 fenced_pool_backward (float *dinp, const float *dout, const gint32 *argmax, int planes,
-                      const CsWindow *g, CsPoolKind kind)
+                      const CsSlidingWindow *g, CsPoolKind kind)
 {
   FENCED (cpu ()->pool_backward (dinp, dout, argmax, planes, g, kind));
 }

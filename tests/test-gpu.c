@@ -222,10 +222,10 @@ compare_double (double got, double want, double rtol, const char *what)
     g_test_fail_printf ("%s: %.17g against %.17g", what, got, want);
 }
 
-static CsWindow
+static CsSlidingWindow
 make_window (const int v[11])
 {
-  CsWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], 0, 0 };
+  CsSlidingWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], 0, 0 };
   g.OH = cs_window_out_size (g.H, g.kh, g.sh, g.ph, g.dh);
   g.OW = cs_window_out_size (g.W, g.kw, g.sw, g.pw, g.dw);
   g_assert_cmpint (g.OH, >, 0);
@@ -299,7 +299,7 @@ test_im2col_col2im (gconstpointer mode)
   cs_rng_init (&rng, 4);
   for (gsize k = 0; k < G_N_ELEMENTS (conv_geoms); k++)
     {
-      CsWindow g = make_window (conv_geoms[k]);
+      CsSlidingWindow g = make_window (conv_geoms[k]);
       const int N = 3;  /* a batch: image n's columns sit at n·OH·OW */
       gsize rows = (gsize) g.C * g.kh * g.kw, P = (gsize) g.OH * g.OW;
       gsize n_img = (gsize) N * g.C * g.H * g.W, n_cols = rows * N * P;
@@ -378,7 +378,7 @@ test_pool (gconstpointer mode)
       {
         if (kind == CS_POOL_AVG && geoms[k][9] != 1)
           continue;
-        CsWindow g = make_window (geoms[k]);
+        CsSlidingWindow g = make_window (geoms[k]);
         int planes = 3 * g.C;
         gsize n_in = (gsize) planes * g.H * g.W, n_out = (gsize) planes * g.OH * g.OW;
         g_autofree float *inp = random_floats (n_in, &rng);

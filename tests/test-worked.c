@@ -540,7 +540,7 @@ gemm_off_by_a_hundredth (gboolean trans_a, gboolean trans_b, int M, int N, int K
 }
 
 static void
-pool_wrong (float *out, gint32 *argmax, const float *inp, int planes, const CsWindow *g,
+pool_wrong (float *out, gint32 *argmax, const float *inp, int planes, const CsSlidingWindow *g,
             CsPoolKind kind)
 {
   cs_backend_ref ()->pool_forward (out, argmax, inp, planes, g, kind);

@@ -76,7 +76,7 @@ wrapped (const char *markup, double size, double width)
 }
 
 static char *
-grid_title (const CsWorkedSpec *spec, const CsWindow *g, CsConvGrid grid)
+grid_title (const CsWorkedSpec *spec, const CsSlidingWindow *g, CsConvGrid grid)
 {
   switch (grid)
     {
@@ -187,7 +187,7 @@ conv_layout (const CsConvViewState *state, int width, int height, ConvLayout *L,
   L->picture = TRUE;
 
   const CsWorkedStage *conv = cs_worked_find_stage (state->worked, CS_WORKED_STAGE_CONV);
-  const CsWindow *g = conv->window;
+  const CsSlidingWindow *g = conv->window;
   L->pad_rows = g->ph;
   L->pad_cols = g->pw;
   L->rows[CS_CONV_GRID_INPUT] = g->H + 2 * g->ph;
@@ -1089,6 +1089,10 @@ build_editor (CsConvView *self)
   self->edit_entry = gtk_entry_new ();
   gtk_editable_set_width_chars (GTK_EDITABLE (self->edit_entry), 10);
   gtk_entry_set_input_purpose (GTK_ENTRY (self->edit_entry), GTK_INPUT_PURPOSE_NUMBER);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->edit_entry),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, self->edit_title, NULL, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->edit_entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Cell value"), -1);
   self->edit_error = gtk_label_new (NULL);
   gtk_widget_add_css_class (self->edit_error, "error");
   gtk_label_set_wrap (GTK_LABEL (self->edit_error), TRUE);

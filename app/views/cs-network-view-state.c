@@ -1856,7 +1856,7 @@ cs_network_view_state_draw (const CsNetworkViewState *state, cairo_t *cr, int wi
       gboolean none = state->snapshot == NULL
                       || cs_snapshot_get_activation (state->snapshot, 0) == NULL;
       set_muted (cr);
-      draw_text (cr, none ? _("No network to show yet.") : _("Make the window larger to see the network."),
+      draw_text (cr, none ? _("No network to show yet: draw a digit in the Draw view.") : _("Make the window larger to see the network."),
                  width / 2.0, height / 2.0 - layout.font, layout.font * 1.2, 0.5, width, FALSE, TRUE);
       cairo_restore (cr);
       return;
@@ -2119,7 +2119,7 @@ cs_network_view_state_describe_selection (const CsNetworkViewState *state)
 {
   CsSnapshot *snap = state->snapshot;
   if (snap == NULL || cs_snapshot_get_activation (snap, 0) == NULL)
-    return g_strdup (_("No network to show yet."));
+    return g_strdup (_("No network to show yet: draw a digit in the Draw view."));
   guint n = cs_snapshot_get_n_layers (snap);
   if (state->selected_act < 0 || (guint) state->selected_act > n || state->selected_index < 0)
     return g_strdup (_("Nothing selected"));

@@ -294,7 +294,7 @@ pool_layout (const CsPoolViewState *state, int width, int height, PoolLayout *L,
   const CsWorkedStage *conv = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
   const CsWorkedStage *pool = cs_worked_find_stage (w, CS_WORKED_STAGE_POOL);
   const CsWorkedStage *flat = cs_worked_find_stage (w, CS_WORKED_STAGE_FLATTEN);
-  const CsWindow *g = pool->window;
+  const CsSlidingWindow *g = pool->window;
 
   L->pad_rows = g->ph;
   L->pad_cols = g->pw;

@@ -37,8 +37,8 @@ static struct
 } blas;
 
 /* The kernels take the C types of the table, field for field. */
-G_STATIC_ASSERT (sizeof (CsCudaWindow) == sizeof (CsWindow));
-G_STATIC_ASSERT (G_STRUCT_OFFSET (CsCudaWindow, OW) == G_STRUCT_OFFSET (CsWindow, OW));
+G_STATIC_ASSERT (sizeof (CsCudaWindow) == sizeof (CsSlidingWindow));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (CsCudaWindow, OW) == G_STRUCT_OFFSET (CsSlidingWindow, OW));
 G_STATIC_ASSERT ((int) CS_CUDA_RELU == (int) CS_ACT_RELU);
 G_STATIC_ASSERT ((int) CS_CUDA_LEAKY_RELU == (int) CS_ACT_LEAKY_RELU);
 G_STATIC_ASSERT ((int) CS_CUDA_SIGMOID == (int) CS_ACT_SIGMOID);
@@ -402,7 +402,7 @@ cuda_gemm (gboolean trans_a, gboolean trans_b, int M, int N, int K,
  */
 
 static inline CsCudaWindow
-window (const CsWindow *g)
+window (const CsSlidingWindow *g)
 {
   return (CsCudaWindow) {
     .C = g->C, .H = g->H, .W = g->W, .kh = g->kh, .kw = g->kw, .sh = g->sh, .sw = g->sw,
@@ -415,13 +415,13 @@ window (const CsWindow *g)
   G_STMT_START { if (!failed ()) ok ((call), "%s", what); } G_STMT_END
 
 static void
-cuda_im2col (float *cols, const float *img, int N, const CsWindow *g)
+cuda_im2col (float *cols, const float *img, int N, const CsSlidingWindow *g)
 {
   LAUNCH ("im2col", R->kernels->im2col (cu.stream, cols, img, N, window (g)));
 }
 
 static void
-cuda_col2im (float *img, const float *cols, int N, const CsWindow *g)
+cuda_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
 {
   LAUNCH ("col2im", R->kernels->col2im (cu.stream, img, cols, N, window (g)));
 }
@@ -440,7 +440,7 @@ cuda_bias_grad (float *dbias, const float *dout, int N, int C, int HW)
 
 static void
 cuda_pool_forward (float *out, gint32 *argmax, const float *inp, int planes,
-                   const CsWindow *g, CsPoolKind kind)
+                   const CsSlidingWindow *g, CsPoolKind kind)
 {
   LAUNCH ("pooling", R->kernels->pool_forward (cu.stream, out, argmax, inp, planes, window (g),
                                                (int) kind));
@@ -448,7 +448,7 @@ cuda_pool_forward (float *out, gint32 *argmax, const float *inp, int planes,
 
 static void
 cuda_pool_backward (float *dinp, const float *dout, const gint32 *argmax, int planes,
-                    const CsWindow *g, CsPoolKind kind)
+                    const CsSlidingWindow *g, CsPoolKind kind)
 {
   LAUNCH ("pooling backward", R->kernels->pool_backward (cu.stream, dinp, dout, argmax, planes,
                                                          window (g), (int) kind));

@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-/* CsWindow, field for field (backend-cuda.c asserts the layout). */
+/* CsSlidingWindow, field for field (backend-cuda.c asserts the layout). */
 typedef struct
 {
   int C, H, W;

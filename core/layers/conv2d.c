@@ -16,7 +16,7 @@
 typedef struct
 {
   CsLayer parent;
-  CsWindow g;
+  CsSlidingWindow g;
   int out_channels;
   gboolean has_bias;
   CsTensor weight, dweight;  /* (C_out, C_in, kh, kw) */
@@ -51,8 +51,8 @@ conv2d_build (CsLayer *layer, JsonObject *desc, GError **error)
       return FALSE;
     }
 
-  CsWindow *g = &self->g;
-  *g = (CsWindow) {
+  CsSlidingWindow *g = &self->g;
+  *g = (CsSlidingWindow) {
     .C = (int) cin, .H = (int) layer->in_shape.d[1], .W = (int) layer->in_shape.d[2],
     .kh = (int) k[0], .kw = (int) k[1], .sh = (int) s[0], .sw = (int) s[1],
     .ph = (int) p[0], .pw = (int) p[1], .dh = (int) d[0], .dw = (int) d[1],
@@ -91,7 +91,7 @@ static void
 conv2d_reserve (CsLayer *layer, int max_batch)
 {
   CsConv2d *self = (CsConv2d *) layer;
-  const CsWindow *g = &self->g;
+  const CsSlidingWindow *g = &self->g;
   gsize np = (gsize) max_batch * g->OH * g->OW;
 
   cs_layer_alloc_scratch (layer, &self->cols, sizeof (float) * g->C * g->kh * g->kw * np);
@@ -104,7 +104,7 @@ conv2d_forward (CsLayer *layer, CsTensor *out, const CsTensor *inp, gboolean tra
 {
   CsConv2d *self = (CsConv2d *) layer;
   const CsBackend *be = layer->be;
-  const CsWindow *g = &self->g;
+  const CsSlidingWindow *g = &self->g;
   int N = (int) inp->shape[0];
   int P = g->OH * g->OW, NP = N * P;
   int CKK = g->C * g->kh * g->kw, CO = self->out_channels;
@@ -126,7 +126,7 @@ conv2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
 {
   CsConv2d *self = (CsConv2d *) layer;
   const CsBackend *be = layer->be;
-  const CsWindow *g = &self->g;
+  const CsSlidingWindow *g = &self->g;
   int N = (int) inp->shape[0];
   int P = g->OH * g->OW, NP = N * P;
   int CKK = g->C * g->kh * g->kw, CO = self->out_channels;

@@ -12,7 +12,7 @@ typedef struct
 {
   CsLayer parent;
   CsPoolKind kind;
-  CsWindow g;
+  CsSlidingWindow g;
   gint32 *argmax;  /* (N, C, OH, OW): index of each window's winner */
 } CsPool2d;
 
@@ -42,8 +42,8 @@ pool2d_build (CsLayer *layer, JsonObject *desc, GError **error)
         return FALSE;
       }
 
-  CsWindow *g = &self->g;
-  *g = (CsWindow) {
+  CsSlidingWindow *g = &self->g;
+  *g = (CsSlidingWindow) {
     .C = (int) layer->in_shape.d[0], .H = (int) layer->in_shape.d[1],
     .W = (int) layer->in_shape.d[2],
     .kh = (int) k[0], .kw = (int) k[1], .sh = (int) s[0], .sw = (int) s[1],
