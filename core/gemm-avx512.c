@@ -20,7 +20,8 @@
  *
  * B is packed lazily, one micro-panel just before its first use, so that
  * when M fits one A block (every GEMM of our presets) each packed B
- * micro-panel is still in L1 when the kernels read it.
+ * micro-panel is still in L1 when the kernels read it, and one slot of
+ * the buffer serves them all.
  *
  * Every function that runs AVX-512 instructions carries CS_AVX512 (a
  * target attribute), so the file builds for any x86-64 and runs its
@@ -323,6 +324,17 @@ kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
 #pragma GCC unroll 8
   for (int i = 0; i < MR; i++)
     acc[i][0] = acc[i][1] = _mm512_setzero_ps ();
+  /* the tile's cache lines arrive while the FMAs run (with a short K
+   * there is no time to hide, and the prefetches only add traffic) */
+  if (kc >= 32)
+    {
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; i++)
+        {
+          _mm_prefetch ((const char *) (c + i * ldc), _MM_HINT_T0);
+          _mm_prefetch ((const char *) (c + i * ldc + NR - 1), _MM_HINT_T0);
+        }
+    }
 
 #pragma GCC unroll 4
   for (int k = 0; k < kc; k++)
@@ -410,7 +422,10 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
               for (int jr = 0; jr < nc; jr += NR)
                 {
                   int nr = MIN (NR, nc - jr);
-                  float *bp = packs->b + (gsize) jr * kc;
+                  /* with one A block (all our presets' GEMMs) each packed
+                   * micro-panel serves once: one slot, reused while hot,
+                   * rather than a walk through up to 2 MB of buffer */
+                  float *bp = packs->b + (mc_blk >= M ? 0 : (gsize) jr * kc);
                   if (ic == 0)
                     pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
                   float *c = C + (gsize) ic * ldc + jc + jr;
