@@ -147,13 +147,13 @@ static inline CS_AVX512 void
 transpose_8x8 (__m256 r[8])
 {
   __m256 t[8], u[8];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < 4; i++)
     {
       t[2 * i] = _mm256_unpacklo_ps (r[2 * i], r[2 * i + 1]);
       t[2 * i + 1] = _mm256_unpackhi_ps (r[2 * i], r[2 * i + 1]);
     }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < 2; i++)
     {
       u[4 * i + 0] = _mm256_shuffle_ps (t[4 * i], t[4 * i + 2], _MM_SHUFFLE (1, 0, 1, 0));
@@ -161,7 +161,7 @@ transpose_8x8 (__m256 r[8])
       u[4 * i + 2] = _mm256_shuffle_ps (t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE (1, 0, 1, 0));
       u[4 * i + 3] = _mm256_shuffle_ps (t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE (3, 2, 3, 2));
     }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int q = 0; q < 4; q++)
     {
       r[q] = _mm256_permute2f128_ps (u[q], u[4 + q], 0x20);
@@ -174,7 +174,7 @@ static inline CS_AVX512 void
 transpose_16x16 (__m512 r[16])
 {
   __m512 t[16], u[16];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < 8; i++)
     {
       t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);      /* a0 b0 a1 b1 per lane */
@@ -182,7 +182,7 @@ transpose_16x16 (__m512 r[16])
     }
 #define PD(x) _mm512_castps_pd (x)
 #define PS(x) _mm512_castpd_ps (x)
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < 4; i++)
     {
       /* u[4i + q], lane L: element 4L + q of rows 4i … 4i + 3 */
@@ -193,7 +193,7 @@ transpose_16x16 (__m512 r[16])
     }
 #undef PD
 #undef PS
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int q = 0; q < 4; q++)
     {
       /* lanes (0, 2) and (1, 3) of rows 0–7, then of rows 8–15 */
@@ -238,11 +238,11 @@ pack_a (float *restrict dst, gboolean trans_a, const float *A, int lda,
           for (; k + 8 <= kc; k += 8)
             {
               __m256 r[8];
-              #pragma GCC unroll 16
+#pragma GCC unroll 16
               for (int i = 0; i < 8; i++)
                 r[i] = _mm256_loadu_ps (s + (gsize) i * lda + k);
               transpose_8x8 (r);
-              #pragma GCC unroll 16
+#pragma GCC unroll 16
               for (int i = 0; i < 8; i++)
                 _mm256_store_ps (d + (k + i) * MR, r[i]);
             }
@@ -290,18 +290,33 @@ pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
       return;
     }
 
-  /* Bᵀ: NR rows of B, each contiguous along k; 16 × 16 transposes, the
-   * rows past nr read as zeros, the last k block loaded under a mask. */
+  /* Bᵀ: NR rows of B, each contiguous along k; 16 × 16 transposes. At
+   * the edges the rows past nr read as zeros and the last k block is
+   * loaded under a mask; the blocks inside have their own loop, whose
+   * constant bounds keep the 16 rows in registers. */
   for (int h = 0; h < NR; h += 16)
     {
       int rows = CLAMP (nr - h, 0, 16);
       const float *s = B + (gsize) (j0 + h) * ldb + k0;
-      for (int k = 0; k < kc; k += 16)
+      int k = 0;
+      if (rows == 16)
+        for (; k + 16 <= kc; k += 16)
+          {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+              r[i] = _mm512_loadu_ps (s + (gsize) i * ldb + k);
+            transpose_16x16 (r);
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+              _mm512_store_ps (dst + (k + i) * NR + h, r[i]);
+          }
+      for (; k < kc; k += 16)
         {
           int n = MIN (16, kc - k);
           __mmask16 m = first_n (n);
           __m512 r[16];
-          #pragma GCC unroll 16
+#pragma GCC unroll 16
           for (int i = 0; i < 16; i++)
             r[i] = i < rows ? _mm512_maskz_loadu_ps (m, s + (gsize) i * ldb + k)
                             : _mm512_setzero_ps ();
