@@ -327,12 +327,16 @@ pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
     }
 }
 
-/* The micro-kernel. a: (kc, MR) micro-panel; b: (kc, NR) micro-panel;
- * c: the tile C[0 … mr − 1][0 … nr − 1] with row stride ldc;
- *   C tile = alpha · a · b + beta · C tile   (C not read when beta is 0). */
-static CS_AVX512 void
-kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
-             float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
+/* The micro-kernel. a: (kc, MR) micro-panel; b: (kc, NR) micro-panel with
+ * row stride ldb (NR when packed); c: the tile C[0 … mr − 1][0 … nr − 1]
+ * with row stride ldc;
+ *   C tile = alpha · a · b + beta · C tile   (C not read when beta is 0).
+ * With b_copy, b is op(B) itself and the kernel packs it into b_copy as it
+ * goes (see kernel_8x32_pack_b). */
+static inline __attribute__ ((always_inline)) CS_AVX512 void
+kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb,
+             float *restrict b_copy, float *restrict c, gsize ldc, int mr, int nr,
+             float alpha, float beta)
 {
   __m512 acc[MR][2];
 
@@ -354,7 +358,13 @@ kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
 #pragma GCC unroll 4
   for (int k = 0; k < kc; k++)
     {
-      __m512 b0 = _mm512_load_ps (b), b1 = _mm512_load_ps (b + 16);
+      __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+      if (b_copy != NULL)
+        {
+          _mm512_store_ps (b_copy, b0);
+          _mm512_store_ps (b_copy + 16, b1);
+          b_copy += NR;
+        }
 #pragma GCC unroll 8
       for (int i = 0; i < MR; i++)
         {
@@ -363,7 +373,7 @@ kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
           acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
         }
       a += MR;
-      b += NR;
+      b += ldb;
     }
 
   __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
@@ -400,6 +410,26 @@ kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
         _mm512_mask_storeu_ps (ci, m0, r0);
         _mm512_mask_storeu_ps (ci + 16, m1, r1);
       }
+}
+
+static CS_AVX512 void
+kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
+             float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
+{
+  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta);
+}
+
+/* The first kernel over a full-width micro-panel of op(B) = B (not
+ * transposed): it reads the panel from B (row stride ldb) and packs it into
+ * b_copy for the kernels below it. The loads of B, which miss the caches,
+ * then overlap with FMAs instead of stalling a packing loop that has
+ * nothing else to do. */
+static CS_AVX512 void
+kernel_8x32_pack_b (int kc, const float *restrict a, const float *restrict b, gsize ldb,
+                    float *restrict b_copy, float *restrict c, gsize ldc, int mr,
+                    float alpha, float beta)
+{
+  kernel_body (kc, a, b, ldb, b_copy, c, ldc, mr, NR, alpha, beta);
 }
 
 /* n split into near-equal blocks of at most max, each a multiple of align
@@ -441,10 +471,18 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                    * micro-panel serves once: one slot, reused while hot,
                    * rather than a walk through up to 2 MB of buffer */
                   float *bp = packs->b + (mc_blk >= M ? 0 : (gsize) jr * kc);
-                  if (ic == 0)
-                    pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
                   float *c = C + (gsize) ic * ldc + jc + jr;
-                  for (int ir = 0; ir < mc; ir += MR)
+                  int ir = 0;
+                  if (ic == 0 && !trans_b && nr == NR)
+                    {
+                      kernel_8x32_pack_b (kc, packs->a, B + (gsize) pc * ldb + jc + jr,
+                                          (gsize) ldb, bp, c, (gsize) ldc, MIN (MR, mc),
+                                          alpha, beta_k);
+                      ir = MR;
+                    }
+                  else if (ic == 0)
+                    pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
+                  for (; ir < mc; ir += MR)
                     kernel_8x32 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
                                  (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
                 }
