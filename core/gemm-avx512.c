@@ -143,7 +143,7 @@ first_n (int n)
 }
 
 /* rows r (8 × 8, one per __m256) become columns, in place. */
-static inline CS_AVX512 void
+static inline __attribute__ ((always_inline)) CS_AVX512 void
 transpose_8x8 (__m256 r[8])
 {
   __m256 t[8], u[8];
@@ -170,7 +170,7 @@ transpose_8x8 (__m256 r[8])
 }
 
 /* rows r (16 × 16, one per zmm) become columns, in place. */
-static inline CS_AVX512 void
+static inline __attribute__ ((always_inline)) CS_AVX512 void
 transpose_16x16 (__m512 r[16])
 {
   __m512 t[16], u[16];
