@@ -1,13 +1,15 @@
-/* backend-cpu.c — the CPU backend: OpenBLAS GEMM, contiguous im2col, and
- * every operation worth it split over the thread pool of parallel.c
+/* backend-cpu.c — the CPU backend: GEMM (our AVX-512 kernels where the CPU
+ * has them, OpenBLAS elsewhere), contiguous im2col, and every operation
+ * worth it split over the thread pool of parallel.c
  *
  * The reference loops of backend-ref.c stay beside these; test-backend runs
  * both on the same data. The split of a job depends only on its size and
  * the number of threads, so a run repeats bit for bit with the same number
- * of threads; with another number, OpenBLAS's blocking of the smaller GEMMs
+ * of threads; with another number, the blocking of the smaller GEMMs
  * differs and results agree to rounding.
  */
 #include "backend-private.h"
+#include "gemm-avx512.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -18,6 +20,14 @@
 #define PAR_MIN_MACS   (1 << 17)  /* GEMM multiply-adds */
 #define PAR_MIN_ELEMS  (1 << 14)  /* element-wise values */
 
+/* Below this many columns of C the AVX-512 GEMM's 32-wide micro-tile is
+ * mostly padding and OpenBLAS's narrower kernels do as well or better
+ * (bench/bench-gemm: 32 × 9 × 50176, the first convolution's dW, and
+ * 64 × 10 × 128, the last linear layer's forward). */
+#define AVX512_MIN_N 16
+
+/* One thread's GEMM: our AVX-512 kernels when the CPU has them (OpenBLAS is
+ * held to AVX2 by OPENBLAS_CORETYPE=Haswell), else OpenBLAS. */
 static void
 gemm_serial (gboolean trans_a, gboolean trans_b, int M, int N, int K,
           float alpha, const float *A, int lda, const float *B, int ldb,
@@ -25,6 +35,11 @@ gemm_serial (gboolean trans_a, gboolean trans_b, int M, int N, int K,
 {
   if (M == 0 || N == 0)
     return;
+  if (N >= AVX512_MIN_N && cs_gemm_avx512_available ())
+    {
+      cs_gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
   cblas_sgemm (CblasRowMajor,
                trans_a ? CblasTrans : CblasNoTrans,
                trans_b ? CblasTrans : CblasNoTrans,
@@ -110,7 +125,7 @@ n_threads (void)
 }
 
 /* GEMM: C is split into column blocks (or row blocks when it is taller than
- * wide); each task is one OpenBLAS call on its block. */
+ * wide); each task is one serial GEMM on its block. */
 typedef struct
 {
   gboolean trans_a, trans_b;
@@ -715,5 +730,17 @@ cs_backend_cpu_get_threads (void)
 const char *
 cs_backend_cpu_describe (void)
 {
-  return openblas_get_corename ();
+  static gsize once = 0;
+  static char *description = NULL;
+
+  if (g_once_init_enter (&once))
+    {
+      if (cs_gemm_avx512_available ())
+        description = g_strdup_printf ("AVX-512 GEMM (own kernel), OpenBLAS %s",
+                                       openblas_get_corename ());
+      else
+        description = g_strdup_printf ("OpenBLAS %s", openblas_get_corename ());
+      g_once_init_leave (&once, 1);
+    }
+  return description;
 }

@@ -3,7 +3,8 @@
  * Layers never loop over numbers themselves: they call the operations of a
  * CsBackend. Three tables implement it:
  *
- *   cs_backend_cpu ()   the fast path: OpenBLAS GEMM, tuned loops
+ *   cs_backend_cpu ()   the fast path: GEMM through our AVX-512 kernels
+ *                       (gemm-avx512.c) or OpenBLAS, tuned loops
  *   cs_backend_ref ()   the naive reference: plain loops, kept for the tests,
  *                       which run both and compare
  *   cs_backend_cuda ()  core/gpu/: cuBLAS and CUDA kernels on device 0
@@ -259,7 +260,9 @@ gboolean         cs_backend_sync_event      (CsBackendEvent *ev, GError **error)
  * on one. 0 means one per processor. */
 void             cs_backend_cpu_set_threads (int n);
 int              cs_backend_cpu_get_threads (void);
-/* The OpenBLAS core in use (e.g. "Haswell"), for benchmarks and bug reports. */
+/* The GEMM in use, for benchmarks and bug reports: "AVX-512 GEMM (own
+ * kernel), OpenBLAS Haswell" where the CPU has AVX-512F (and
+ * CONVSCOPE_NO_AVX512 is not set), else "OpenBLAS Haswell" (its core). */
 const char      *cs_backend_cpu_describe    (void);
 
 /* Helpers shared by the backends and the layers. */

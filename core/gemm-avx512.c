@@ -1,0 +1,521 @@
+/* gemm-avx512.c — single-precision GEMM with AVX-512 kernels of our own
+ *
+ * The structure of GotoBLAS and BLIS. For C (M, N) += op(A) (M, K) · op(B) (K, N):
+ *
+ *   for jc over N in steps of nc                    (B panel: kc × nc, L2/L3)
+ *     for pc over K in steps of kc ≤ KC_MAX
+ *       for ic over M in steps of mc                (A block: mc × kc, L2)
+ *         pack op(A)[ic.., pc..] into micro-panels of MR rows
+ *         for jr over nc in steps of NR
+ *           (first ic only) pack op(B)[pc.., jc + jr..] into a kc × NR micro-panel (L1)
+ *           for ir over mc in steps of MR
+ *             micro-kernel: C[MR × NR tile] = alpha · Apanel · Bpanel + beta · C
+ *
+ * The micro-kernel keeps an 8 × 32 tile of C in 16 zmm registers: per k it
+ * loads one row of the B micro-panel (two zmm), broadcasts each of the 8
+ * values of the A micro-panel's column and does 16 FMAs. The packing
+ * routines absorb the four transposes, so the kernel sees one layout; they
+ * pad the last micro-panels with zeros, and the kernel stores only the
+ * rows that exist and masks the columns that do not.
+ *
+ * B is packed lazily, one micro-panel just before its first use, so that
+ * when M fits one A block (every GEMM of our presets) each packed B
+ * micro-panel is still in L1 when the kernels read it, and one slot of
+ * the buffer serves them all.
+ *
+ * Every function that runs AVX-512 instructions carries CS_AVX512 (a
+ * target attribute), so the file builds for any x86-64 and runs its
+ * kernels only where cs_gemm_avx512_available () said so.
+ */
+#include "gemm-avx512.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_AVX512_KERNELS 1
+#include <immintrin.h>
+#define CS_AVX512 __attribute__ ((target ("avx512f")))
+#else
+#define HAVE_AVX512_KERNELS 0
+#endif
+
+/* Block sizes (floats). The micro-kernel tile is MR × NR; a packed A block
+ * holds at most A_FLOATS (mc · kc, kept in the 1 MB L2 with room for B),
+ * a packed B panel at most B_FLOATS (kc · nc). K is cut into near-equal
+ * blocks of at most KC_MAX, so that a kc × NR micro-panel of B (48 KB at
+ * most) stays in L1 while the kernels of one A block go over it. */
+#define MR        8
+#define NR        32
+#define KC_MAX    384
+#define A_FLOATS  (96 * 1024)
+#define B_FLOATS  (512 * 1024)
+
+G_STATIC_ASSERT (A_FLOATS >= MR * KC_MAX && B_FLOATS >= NR * KC_MAX);
+
+/* Whether the kernels can run here, whatever the environment says. */
+static gboolean
+cpu_has_avx512f (void)
+{
+  static gsize once = 0;
+  static gboolean has = FALSE;
+
+  if (g_once_init_enter (&once))
+    {
+#if HAVE_AVX512_KERNELS
+      __builtin_cpu_init ();
+      /* libgcc's check includes the OS saving the zmm registers (XCR0). */
+      has = __builtin_cpu_supports ("avx512f");
+#endif
+      g_once_init_leave (&once, 1);
+    }
+  return has;
+}
+
+gboolean
+cs_gemm_avx512_available (void)
+{
+  static gsize once = 0;
+  static gboolean available = FALSE;
+
+  if (g_once_init_enter (&once))
+    {
+      available = cpu_has_avx512f () && g_getenv ("CONVSCOPE_NO_AVX512") == NULL;
+      g_once_init_leave (&once, 1);
+    }
+  return available;
+}
+
+/* C (M, N) = beta · C, not reading C when beta is 0. */
+static void
+scale_c (float *C, int ldc, int M, int N, float beta)
+{
+  for (int i = 0; i < M; i++)
+    {
+      float *row = C + (gsize) i * ldc;
+      if (beta == 0.0f)
+        memset (row, 0, sizeof (float) * N);
+      else if (beta != 1.0f)
+        for (int j = 0; j < N; j++)
+          row[j] *= beta;
+    }
+}
+
+#if HAVE_AVX512_KERNELS
+
+/* The packing buffers of one thread: allocated at their full size on the
+ * thread's first call, freed when the thread exits. */
+typedef struct
+{
+  float *a;  /* A_FLOATS, 64-byte aligned */
+  float *b;  /* B_FLOATS, 64-byte aligned */
+} Packs;
+
+static void
+packs_free (gpointer data)
+{
+  Packs *p = data;
+  g_aligned_free (p->a);
+  g_aligned_free (p->b);
+  g_free (p);
+}
+
+static GPrivate packs_key = G_PRIVATE_INIT (packs_free);
+
+static Packs *
+get_packs (void)
+{
+  Packs *p = g_private_get (&packs_key);
+  if (G_UNLIKELY (p == NULL))
+    {
+      p = g_new (Packs, 1);
+      p->a = g_aligned_alloc (A_FLOATS, sizeof (float), 64);
+      p->b = g_aligned_alloc (B_FLOATS, sizeof (float), 64);
+      g_private_set (&packs_key, p);
+    }
+  return p;
+}
+
+static inline __mmask16
+first_n (int n)
+{
+  /* lanes 0 … n − 1, for 0 ≤ n ≤ 16 */
+  return (__mmask16) ((1u << n) - 1u);
+}
+
+/* rows r (8 × 8, one per __m256) become columns, in place. */
+static inline __attribute__ ((always_inline)) CS_AVX512 void
+transpose_8x8 (__m256 r[8])
+{
+  __m256 t[8], u[8];
+#pragma GCC unroll 16
+  for (int i = 0; i < 4; i++)
+    {
+      t[2 * i] = _mm256_unpacklo_ps (r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps (r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 16
+  for (int i = 0; i < 2; i++)
+    {
+      u[4 * i + 0] = _mm256_shuffle_ps (t[4 * i], t[4 * i + 2], _MM_SHUFFLE (1, 0, 1, 0));
+      u[4 * i + 1] = _mm256_shuffle_ps (t[4 * i], t[4 * i + 2], _MM_SHUFFLE (3, 2, 3, 2));
+      u[4 * i + 2] = _mm256_shuffle_ps (t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE (1, 0, 1, 0));
+      u[4 * i + 3] = _mm256_shuffle_ps (t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE (3, 2, 3, 2));
+    }
+#pragma GCC unroll 16
+  for (int q = 0; q < 4; q++)
+    {
+      r[q] = _mm256_permute2f128_ps (u[q], u[4 + q], 0x20);
+      r[q + 4] = _mm256_permute2f128_ps (u[q], u[4 + q], 0x31);
+    }
+}
+
+/* rows r (16 × 16, one per zmm) become columns, in place. */
+static inline __attribute__ ((always_inline)) CS_AVX512 void
+transpose_16x16 (__m512 r[16])
+{
+  __m512 t[16], u[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; i++)
+    {
+      t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);      /* a0 b0 a1 b1 per lane */
+      t[2 * i + 1] = _mm512_unpackhi_ps (r[2 * i], r[2 * i + 1]);  /* a2 b2 a3 b3 */
+    }
+#define PD(x) _mm512_castps_pd (x)
+#define PS(x) _mm512_castpd_ps (x)
+#pragma GCC unroll 16
+  for (int i = 0; i < 4; i++)
+    {
+      /* u[4i + q], lane L: element 4L + q of rows 4i … 4i + 3 */
+      u[4 * i + 0] = PS (_mm512_unpacklo_pd (PD (t[4 * i]), PD (t[4 * i + 2])));
+      u[4 * i + 1] = PS (_mm512_unpackhi_pd (PD (t[4 * i]), PD (t[4 * i + 2])));
+      u[4 * i + 2] = PS (_mm512_unpacklo_pd (PD (t[4 * i + 1]), PD (t[4 * i + 3])));
+      u[4 * i + 3] = PS (_mm512_unpackhi_pd (PD (t[4 * i + 1]), PD (t[4 * i + 3])));
+    }
+#undef PD
+#undef PS
+#pragma GCC unroll 16
+  for (int q = 0; q < 4; q++)
+    {
+      /* lanes (0, 2) and (1, 3) of rows 0–7, then of rows 8–15 */
+      __m512 v0 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0x88);
+      __m512 v1 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0xdd);
+      __m512 v2 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0x88);
+      __m512 v3 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0xdd);
+      r[q] = _mm512_shuffle_f32x4 (v0, v2, 0x88);
+      r[4 + q] = _mm512_shuffle_f32x4 (v1, v3, 0x88);
+      r[8 + q] = _mm512_shuffle_f32x4 (v0, v2, 0xdd);
+      r[12 + q] = _mm512_shuffle_f32x4 (v1, v3, 0xdd);
+    }
+}
+
+/* dst: ⌈mc / MR⌉ micro-panels (kc, MR), one after the other:
+ *   dst[p·kc·MR + k·MR + r] = op(A)[i0 + p·MR + r][k0 + k], 0 past row mc.
+ * op(A)[i][k] is A[i·lda + k], or A[k·lda + i] when trans_a. */
+static CS_AVX512 void
+pack_a (float *restrict dst, gboolean trans_a, const float *A, int lda,
+        int i0, int mc, int k0, int kc)
+{
+  for (int ir = 0; ir < mc; ir += MR)
+    {
+      int mr = MIN (MR, mc - ir);
+      float *d = dst + (gsize) ir * kc;
+      if (trans_a)
+        {
+          /* Aᵀ: MR consecutive values of each row k of A */
+          const float *s = A + (gsize) k0 * lda + i0 + ir;
+          __mmask16 m = first_n (mr);
+          for (int k = 0; k < kc; k++)
+            {
+              __m512 v = _mm512_maskz_loadu_ps (m, s + (gsize) k * lda);
+              _mm256_store_ps (d + k * MR, _mm512_castps512_ps256 (v));
+            }
+        }
+      else if (mr == MR)
+        {
+          /* A: MR rows, each contiguous along k; 8 × 8 transposes */
+          const float *s = A + (gsize) (i0 + ir) * lda + k0;
+          int k = 0;
+          for (; k + 8 <= kc; k += 8)
+            {
+              __m256 r[8];
+#pragma GCC unroll 16
+              for (int i = 0; i < 8; i++)
+                r[i] = _mm256_loadu_ps (s + (gsize) i * lda + k);
+              transpose_8x8 (r);
+#pragma GCC unroll 16
+              for (int i = 0; i < 8; i++)
+                _mm256_store_ps (d + (k + i) * MR, r[i]);
+            }
+          for (; k < kc; k++)
+            for (int i = 0; i < MR; i++)
+              d[k * MR + i] = s[(gsize) i * lda + k];
+        }
+      else
+        {
+          const float *s = A + (gsize) (i0 + ir) * lda + k0;
+          for (int k = 0; k < kc; k++)
+            for (int i = 0; i < MR; i++)
+              d[k * MR + i] = i < mr ? s[(gsize) i * lda + k] : 0.0f;
+        }
+    }
+}
+
+/* dst (kc, NR): dst[k·NR + j] = op(B)[k0 + k][j0 + j], 0 past column nr.
+ * op(B)[k][j] is B[k·ldb + j], or B[j·ldb + k] when trans_b. */
+static CS_AVX512 void
+pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
+        int k0, int kc, int j0, int nr)
+{
+  if (!trans_b)
+    {
+      /* B: NR consecutive values of each row k */
+      const float *s = B + (gsize) k0 * ldb + j0;
+      if (nr == NR)
+        for (int k = 0; k < kc; k++)
+          {
+            const float *row = s + (gsize) k * ldb;
+            _mm512_store_ps (dst + k * NR, _mm512_loadu_ps (row));
+            _mm512_store_ps (dst + k * NR + 16, _mm512_loadu_ps (row + 16));
+          }
+      else
+        {
+          __mmask16 m0 = first_n (MIN (nr, 16)), m1 = first_n (MAX (nr - 16, 0));
+          for (int k = 0; k < kc; k++)
+            {
+              const float *row = s + (gsize) k * ldb;
+              _mm512_store_ps (dst + k * NR, _mm512_maskz_loadu_ps (m0, row));
+              _mm512_store_ps (dst + k * NR + 16, _mm512_maskz_loadu_ps (m1, row + 16));
+            }
+        }
+      return;
+    }
+
+  /* Bᵀ: NR rows of B, each contiguous along k; 16 × 16 transposes. At
+   * the edges the rows past nr read as zeros and the last k block is
+   * loaded under a mask; the blocks inside have their own loop, whose
+   * constant bounds keep the 16 rows in registers. */
+  for (int h = 0; h < NR; h += 16)
+    {
+      int rows = CLAMP (nr - h, 0, 16);
+      const float *s = B + (gsize) (j0 + h) * ldb + k0;
+      int k = 0;
+      if (rows == 16)
+        for (; k + 16 <= kc; k += 16)
+          {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+              r[i] = _mm512_loadu_ps (s + (gsize) i * ldb + k);
+            transpose_16x16 (r);
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+              _mm512_store_ps (dst + (k + i) * NR + h, r[i]);
+          }
+      for (; k < kc; k += 16)
+        {
+          int n = MIN (16, kc - k);
+          __mmask16 m = first_n (n);
+          __m512 r[16];
+#pragma GCC unroll 16
+          for (int i = 0; i < 16; i++)
+            r[i] = i < rows ? _mm512_maskz_loadu_ps (m, s + (gsize) i * ldb + k)
+                            : _mm512_setzero_ps ();
+          transpose_16x16 (r);
+          for (int i = 0; i < n; i++)
+            _mm512_store_ps (dst + (k + i) * NR + h, r[i]);
+        }
+    }
+}
+
+/* The micro-kernel. a: (kc, MR) micro-panel; b: (kc, NR) micro-panel with
+ * row stride ldb (NR when packed); c: the tile C[0 … mr − 1][0 … nr − 1]
+ * with row stride ldc;
+ *   C tile = alpha · a · b + beta · C tile   (C not read when beta is 0).
+ * With b_copy, b is op(B) itself and the kernel packs it into b_copy as it
+ * goes (see kernel_8x32_pack_b). */
+static inline __attribute__ ((always_inline)) CS_AVX512 void
+kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb,
+             float *restrict b_copy, float *restrict c, gsize ldc, int mr, int nr,
+             float alpha, float beta)
+{
+  __m512 acc[MR][2];
+
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    acc[i][0] = acc[i][1] = _mm512_setzero_ps ();
+  /* the tile's cache lines arrive while the FMAs run (with a short K
+   * there is no time to hide, and the prefetches only add traffic) */
+  if (kc >= 32)
+    {
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; i++)
+        {
+          _mm_prefetch ((const char *) (c + i * ldc), _MM_HINT_T0);
+          _mm_prefetch ((const char *) (c + i * ldc + NR - 1), _MM_HINT_T0);
+        }
+    }
+
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; k++)
+    {
+      __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+      if (b_copy != NULL)
+        {
+          _mm512_store_ps (b_copy, b0);
+          _mm512_store_ps (b_copy + 16, b1);
+          b_copy += NR;
+        }
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; i++)
+        {
+          __m512 ai = _mm512_set1_ps (a[i]);
+          acc[i][0] = _mm512_fmadd_ps (ai, b0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
+        }
+      a += MR;
+      b += ldb;
+    }
+
+  __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
+  if (mr == MR && nr == NR)
+    {
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; i++)
+        {
+          float *ci = c + i * ldc;
+          __m512 r0 = _mm512_mul_ps (acc[i][0], va), r1 = _mm512_mul_ps (acc[i][1], va);
+          if (beta != 0.0f)
+            {
+              r0 = _mm512_fmadd_ps (_mm512_loadu_ps (ci), vb, r0);
+              r1 = _mm512_fmadd_ps (_mm512_loadu_ps (ci + 16), vb, r1);
+            }
+          _mm512_storeu_ps (ci, r0);
+          _mm512_storeu_ps (ci + 16, r1);
+        }
+      return;
+    }
+
+  __mmask16 m0 = first_n (MIN (nr, 16)), m1 = first_n (MAX (nr - 16, 0));
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    if (i < mr)
+      {
+        float *ci = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps (acc[i][0], va), r1 = _mm512_mul_ps (acc[i][1], va);
+        if (beta != 0.0f)
+          {
+            r0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m0, ci), vb, r0);
+            r1 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m1, ci + 16), vb, r1);
+          }
+        _mm512_mask_storeu_ps (ci, m0, r0);
+        _mm512_mask_storeu_ps (ci + 16, m1, r1);
+      }
+}
+
+static CS_AVX512 void
+kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
+             float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
+{
+  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta);
+}
+
+/* The first kernel over a full-width micro-panel of op(B) = B (not
+ * transposed): it reads the panel from B (row stride ldb) and packs it into
+ * b_copy for the kernels below it. The loads of B, which miss the caches,
+ * then overlap with FMAs instead of stalling a packing loop that has
+ * nothing else to do. */
+static CS_AVX512 void
+kernel_8x32_pack_b (int kc, const float *restrict a, const float *restrict b, gsize ldb,
+                    float *restrict b_copy, float *restrict c, gsize ldc, int mr,
+                    float alpha, float beta)
+{
+  kernel_body (kc, a, b, ldb, b_copy, c, ldc, mr, NR, alpha, beta);
+}
+
+/* n split into near-equal blocks of at most max, each a multiple of align
+ * (but for the last). */
+static int
+block_size (int n, int max, int align)
+{
+  int blocks = (n + max - 1) / max;
+  int b = (n + blocks - 1) / blocks;
+  return MIN ((b + align - 1) / align * align, max);
+}
+
+static CS_AVX512 void
+gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+             float alpha, const float *A, int lda, const float *B, int ldb,
+             float beta, float *C, int ldc)
+{
+  Packs *packs = get_packs ();
+  int kc_blk = block_size (K, KC_MAX, 1);
+  int mc_blk = block_size (M, A_FLOATS / kc_blk / MR * MR, MR);
+  int nc_blk = block_size (N, B_FLOATS / kc_blk / NR * NR, NR);
+
+  for (int jc = 0; jc < N; jc += nc_blk)
+    {
+      int nc = MIN (nc_blk, N - jc);
+      for (int pc = 0; pc < K; pc += kc_blk)
+        {
+          int kc = MIN (kc_blk, K - pc);
+          /* the first K block applies beta, the others accumulate */
+          float beta_k = pc == 0 ? beta : 1.0f;
+          for (int ic = 0; ic < M; ic += mc_blk)
+            {
+              int mc = MIN (mc_blk, M - ic);
+              pack_a (packs->a, trans_a, A, lda, ic, mc, pc, kc);
+              for (int jr = 0; jr < nc; jr += NR)
+                {
+                  int nr = MIN (NR, nc - jr);
+                  /* with one A block (all our presets' GEMMs) each packed
+                   * micro-panel serves once: one slot, reused while hot,
+                   * rather than a walk through up to 2 MB of buffer */
+                  float *bp = packs->b + (mc_blk >= M ? 0 : (gsize) jr * kc);
+                  float *c = C + (gsize) ic * ldc + jc + jr;
+                  int ir = 0;
+                  if (ic == 0 && !trans_b && nr == NR)
+                    {
+                      kernel_8x32_pack_b (kc, packs->a, B + (gsize) pc * ldb + jc + jr,
+                                          (gsize) ldb, bp, c, (gsize) ldc, MIN (MR, mc),
+                                          alpha, beta_k);
+                      ir = MR;
+                    }
+                  else if (ic == 0)
+                    pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
+                  for (; ir < mc; ir += MR)
+                    kernel_8x32 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
+                                 (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
+                }
+            }
+        }
+    }
+}
+
+#endif /* HAVE_AVX512_KERNELS */
+
+void
+cs_gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+                float alpha, const float *A, int lda, const float *B, int ldb,
+                float beta, float *C, int ldc)
+{
+  g_return_if_fail (M >= 0 && N >= 0 && K >= 0);
+  g_return_if_fail (lda >= MAX (1, trans_a ? M : K));
+  g_return_if_fail (ldb >= MAX (1, trans_b ? K : N));
+  g_return_if_fail (ldc >= MAX (1, N));
+
+  if (M == 0 || N == 0)
+    return;
+  if (K == 0 || alpha == 0.0f)
+    {
+      scale_c (C, ldc, M, N, beta);
+      return;
+    }
+#if HAVE_AVX512_KERNELS
+  /* The caller checks cs_gemm_avx512_available (); a benchmark may still
+   * call this with CONVSCOPE_NO_AVX512 set, to compare. */
+  g_assert (cpu_has_avx512f ());
+  gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+  g_assert_not_reached ();
+#endif
+}
