@@ -21,7 +21,9 @@
  * B is packed lazily, one micro-panel just before its first use, so that
  * when M fits one A block (every GEMM of our presets) each packed B
  * micro-panel is still in L1 when the kernels read it, and one slot of
- * the buffer serves them all.
+ * the buffer serves them all. When B is not transposed, the first kernel
+ * of the column does the packing itself, reading B as it computes
+ * (kernel_8x32_pack_b), so that the cache misses on B overlap with FMAs.
  *
  * Every function that runs AVX-512 instructions carries CS_AVX512 (a
  * target attribute), so the file builds for any x86-64 and runs its
