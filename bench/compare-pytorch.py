@@ -8,8 +8,8 @@ For each thread count (1 and 2) it runs `convscope-cli bench --json` and
 bench/torch-train.py, each in a fresh process with OPENBLAS_NUM_THREADS and
 OMP_NUM_THREADS set to that count (OpenBLAS reads them when it loads), and
 prints both throughputs and their ratio. PyTorch's figure is the best of
-its CPU configurations (default oneDNN, channels_last, oneDNN off); all
-three are shown. OPENBLAS_CORETYPE is left as the environment has it and
+its CPU configurations (default oneDNN, channels_last, oneDNN off, and at 2
+threads each again with OpenBLAS on one thread, "+blas1"); all are shown. OPENBLAS_CORETYPE is left as the environment has it and
 reported, since it decides which kernels OpenBLAS runs.
 
 Run it on a quiet machine: another build on the same cores halves both.
@@ -26,9 +26,9 @@ MODELS = ["mlp", "simple-cnn"]
 THREADS = [1, 2]
 
 
-def env_for(threads):
+def env_for(threads, blas_threads=None):
     e = dict(os.environ)
-    e["OPENBLAS_NUM_THREADS"] = str(threads)
+    e["OPENBLAS_NUM_THREADS"] = str(threads if blas_threads is None else blas_threads)
     e["OMP_NUM_THREADS"] = str(threads)
     return e
 
@@ -43,11 +43,21 @@ def convscope(model, threads):
 
 
 def pytorch(model, threads):
+    """Every configuration, and with more than one thread both with
+    OpenBLAS on as many threads as OpenMP and on one: PyTorch's two pools
+    (OpenMP for oneDNN, OpenBLAS's own for Linear) spin against each other
+    on a 2-core machine, and its best run may be with one of them alone."""
     batches = "400" if model == "mlp" else "100"
-    out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "torch-train.py"),
-                          "--model", model, "--threads", str(threads), "--batches", batches],
-                         capture_output=True, text=True, check=True, env=env_for(threads)).stdout
-    return {l["config"]: l["samples_per_s"] for l in map(json.loads, out.splitlines())}
+    results = {}
+    for blas in sorted({threads, 1}, reverse=True):
+        out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "torch-train.py"),
+                              "--model", model, "--threads", str(threads), "--batches", batches],
+                             capture_output=True, text=True, check=True,
+                             env=env_for(threads, blas)).stdout
+        for l in map(json.loads, out.splitlines()):
+            name = l["config"] if blas == threads else l["config"] + "+blas1"
+            results[name] = l["samples_per_s"]
+    return results
 
 
 def main():
