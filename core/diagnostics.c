@@ -373,7 +373,11 @@ cs_diagnose (const CsTrainHistory *h, const float *dead_fraction,
     return flags;
   flags |= check_exploding (h, config, message);
   flags |= check_dead (h, dead_fraction, config, message);
-  flags |= check_vanishing (h, config, message);
+  /* Dead units pass no gradient back: the layers before them "vanish"
+   * because of it, and the remedy is the dead units' (a lower rate, not a
+   * higher one). */
+  if (!(flags & CS_DIAGNOSIS_DEAD_RELU))
+    flags |= check_vanishing (h, config, message);
   flags |= check_plateau (h, config, message);
   flags |= check_gap (h, config, message);
   return flags;

@@ -8,7 +8,8 @@
  *   NON_FINITE   the loss (or the gradient) became NaN or inf
  *   PLATEAU      the loss has not fallen over a window of batches
  *   EXPLODING    the gradient's norm shot up
- *   VANISHING    a layer's gradient is all but zero
+ *   VANISHING    a layer's gradient is all but zero (not said when dead
+ *                ReLUs are, which cause it)
  *   DEAD_RELU    units after a ReLU that never activate any more
  *   OVERFITTING  train accuracy running away from test accuracy
  *

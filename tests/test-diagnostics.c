@@ -328,14 +328,23 @@ test_several (void)
   g_autoptr(CsTrainHistory) h = make_history (300, vanishes);
   float dead[N_LAYERS] = { NAN, 0.9f, NAN, NAN };
 
-  CsDiagnosisFlags flags = cs_diagnose (h, dead, NULL, message);
-  g_assert_cmpint (flags, ==, CS_DIAGNOSIS_DEAD_RELU | CS_DIAGNOSIS_VANISHING
-                              | CS_DIAGNOSIS_PLATEAU);
+  CsDiagnosisFlags flags = cs_diagnose (h, NULL, NULL, message);
+  g_assert_cmpint (flags, ==, CS_DIAGNOSIS_VANISHING | CS_DIAGNOSIS_PLATEAU);
   g_auto(GStrv) lines = g_strsplit (message->str, "\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);
+  g_assert_nonnull (strstr (lines[0], "vanishes"));
+  g_assert_nonnull (strstr (lines[1], "not fallen"));
+
+  /* with dead ReLUs, the vanishing gradient is theirs: one remedy, not two
+   * that disagree about the learning rate */
+  g_string_truncate (message, 0);
+  flags = cs_diagnose (h, dead, NULL, message);
+  g_assert_cmpint (flags, ==, CS_DIAGNOSIS_DEAD_RELU | CS_DIAGNOSIS_PLATEAU);
+  g_strfreev (lines);
+  lines = g_strsplit (message->str, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);
   g_assert_nonnull (strstr (lines[0], "dead ReLUs"));
-  g_assert_nonnull (strstr (lines[1], "vanishes"));
-  g_assert_nonnull (strstr (lines[2], "not fallen"));
+  g_assert_nonnull (strstr (lines[1], "not fallen"));
 }
 
 static void
