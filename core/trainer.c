@@ -387,6 +387,7 @@ start_run (CsTrainer *self, guint64 gen)
   s->test_loss = s->test_accuracy = NAN;
   s->test_step = -1;
   s->samples_per_second = 0.0;
+  s->snapshot_ms = 0.0;
   s->watch_prediction = -1;
   s->diagnoses = 0;
   s->diagnosis[0] = '\0';
@@ -695,9 +696,14 @@ make_snapshot (CsTrainer *self)
 
   r->snapshot_now = FALSE;
   r->trained_since_snapshot = FALSE;
-  if (r->snapshot_func == NULL || !prepare_watch (self))
+  if (r->snapshot_func == NULL)
     return NULL;
-  return r->snapshot_func (self, r->watch, &r->status, r->snapshot_data);
+  gint64 start = g_get_monotonic_time ();
+  if (!prepare_watch (self))
+    return NULL;
+  gpointer snap = r->snapshot_func (self, r->watch, &r->status, r->snapshot_data);
+  r->status.snapshot_ms = (g_get_monotonic_time () - start) / 1e3;
+  return snap;
 }
 
 /* ---- delivery to the update context ------------------------------------ */

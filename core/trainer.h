@@ -84,6 +84,8 @@ typedef struct
   gint64 test_step;          /* the step it was made at; −1 before one */
   double samples_per_second; /* training throughput over the last half second or so
                               * of running (0 before); kept while paused */
+  double snapshot_ms;        /* what the last snapshot cost the trainer's thread: the
+                              * watched example's forward and backward and the hook */
 
   /* Settings in force. */
   CsOptimConfig optim;
