@@ -103,7 +103,10 @@ worker_main (gpointer user_data)
     {
       gint64 spin_until = 0;
       guint spins = 0;
-      while (STATE_GEN (atomic_load (&pool.state)) == seen)
+      /* Quit is looked at beside the generation: the quit's own (empty)
+       * generation may be the one take_tasks () saw last, when it was
+       * published as this worker was finishing a job. */
+      while (STATE_GEN (atomic_load (&pool.state)) == seen && !atomic_load (&pool.quit))
         {
           cpu_relax ();
           if ((++spins & 255) != 0)
@@ -115,7 +118,7 @@ worker_main (gpointer user_data)
             continue;
           cs_mutex_lock (&pool.lock);
           pool.sleepers++;
-          while (STATE_GEN (atomic_load (&pool.state)) == seen)
+          while (STATE_GEN (atomic_load (&pool.state)) == seen && !atomic_load (&pool.quit))
             cs_cond_wait (&pool.wake, &pool.lock);
           pool.sleepers--;
           cs_mutex_unlock (&pool.lock);
