@@ -31,8 +31,9 @@
  * Policy (explicit, and cheap):
  *   - the status is written after every batch (a struct copy under the lock);
  *   - the update function runs at most once per status interval (default
- *     1/60 s) while training runs, and at once after a step ends, a pause,
- *     a reset, an evaluation, an error or any other command;
+ *     1/60 s) while training runs, and at once with a new snapshot and
+ *     after a step ends, a pause, a reset, an evaluation, an error or any
+ *     other command;
  *   - the snapshot hook runs at most once per snapshot interval (default
  *     100 ms) while training runs, and at once after the same events (and
  *     cs_trainer_request_snapshot ()); never without a hook;
@@ -141,7 +142,8 @@ void          cs_trainer_config_init (CsTrainerConfig *config);
  *   status  the status as of the last batch.
  *
  * Returns what the UI is to get (the application's CsSnapshot), or NULL. It
- * may call the trainer's commands; it must not wait on the UI. */
+ * may call the trainer's commands; it must not wait on the UI, nor on the
+ * trainer (cs_trainer_wait_idle (), cs_trainer_free ()). */
 typedef gpointer (*CsTrainerSnapshotFunc) (CsTrainer             *trainer,
                                            CsModel               *model,
                                            const CsTrainerStatus *status,
@@ -157,7 +159,7 @@ typedef void (*CsTrainerUpdateFunc) (CsTrainer             *trainer,
 
 /* Called on the trainer's thread between batches with the trained model
  * itself (on its device) and its optimizer: to save a checkpoint, or for a
- * test to look. */
+ * test to look. Like the hook, it must not wait on the trainer. */
 typedef void (*CsTrainerFunc) (CsTrainer   *trainer,
                                CsModel     *model,
                                CsOptimizer *optimizer,
