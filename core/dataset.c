@@ -789,6 +789,15 @@ cs_batcher_batch_size (const CsBatcher *b)
 }
 
 void
+cs_batcher_set_batch_size (CsBatcher *b,
+                           guint32    batch_size)
+{
+  g_return_if_fail (b != NULL);
+  g_return_if_fail (batch_size > 0);
+  b->batch_size = batch_size;
+}
+
+void
 cs_batcher_free (CsBatcher *b)
 {
   if (b == NULL)

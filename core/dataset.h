@@ -127,6 +127,11 @@ guint32    cs_batcher_next             (CsBatcher       *b,
 guint32    cs_batcher_epoch            (const CsBatcher *b);
 guint32    cs_batcher_batches_per_epoch (const CsBatcher *b);
 guint32    cs_batcher_batch_size       (const CsBatcher *b);
+/* Later batches have batch_size examples (x and y must have room for
+ * them); the epoch goes on where it was, in the same order, so no example
+ * is served twice or skipped in it. */
+void       cs_batcher_set_batch_size   (CsBatcher       *b,
+                                        guint32          batch_size);
 void       cs_batcher_free             (CsBatcher       *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsDataset, cs_dataset_free)

@@ -21,6 +21,7 @@
  * variable, so an idle application costs nothing.
  */
 #include "parallel.h"
+#include "sync-private.h"
 
 #include <cblas.h>
 #include <stdatomic.h>
@@ -102,7 +103,10 @@ worker_main (gpointer user_data)
     {
       gint64 spin_until = 0;
       guint spins = 0;
-      while (STATE_GEN (atomic_load (&pool.state)) == seen)
+      /* Quit is looked at beside the generation: the quit's own (empty)
+       * generation may be the one take_tasks () saw last, when it was
+       * published as this worker was finishing a job. */
+      while (STATE_GEN (atomic_load (&pool.state)) == seen && !atomic_load (&pool.quit))
         {
           cpu_relax ();
           if ((++spins & 255) != 0)
@@ -112,12 +116,12 @@ worker_main (gpointer user_data)
             spin_until = now + SPIN_US;
           if (now < spin_until)
             continue;
-          g_mutex_lock (&pool.lock);
+          cs_mutex_lock (&pool.lock);
           pool.sleepers++;
-          while (STATE_GEN (atomic_load (&pool.state)) == seen)
-            g_cond_wait (&pool.wake, &pool.lock);
+          while (STATE_GEN (atomic_load (&pool.state)) == seen && !atomic_load (&pool.quit))
+            cs_cond_wait (&pool.wake, &pool.lock);
           pool.sleepers--;
-          g_mutex_unlock (&pool.lock);
+          cs_mutex_unlock (&pool.lock);
         }
       if (atomic_load (&pool.quit))
         return NULL;
@@ -134,10 +138,10 @@ publish (CsParallelFunc fn, gpointer data, int n_tasks)
   atomic_store_explicit (&pool.slots[gen & 1].data, data, memory_order_relaxed);
   atomic_store (&pool.completed, 0);
   atomic_store (&pool.state, ((guint64) gen << 32) | ((guint64) n_tasks << 16));
-  g_mutex_lock (&pool.lock);
+  cs_mutex_lock (&pool.lock);
   if (pool.sleepers > 0)
     g_cond_broadcast (&pool.wake);
-  g_mutex_unlock (&pool.lock);
+  cs_mutex_unlock (&pool.lock);
 }
 
 static void
@@ -195,9 +199,9 @@ pool_init (gpointer unused)
   g_mutex_init (&pool.caller_lock);
   g_mutex_init (&pool.lock);
   g_cond_init (&pool.wake);
-  g_mutex_lock (&pool.caller_lock);
+  cs_mutex_lock (&pool.caller_lock);
   start_workers (default_threads ());
-  g_mutex_unlock (&pool.caller_lock);
+  cs_mutex_unlock (&pool.caller_lock);
   return NULL;
 }
 
@@ -217,13 +221,13 @@ cs_parallel_set_threads (int n)
   if (n == 0)
     n = default_threads ();
   n = MIN (n, 256);
-  g_mutex_lock (&pool.caller_lock);
+  cs_mutex_lock (&pool.caller_lock);
   if (n != pool.n_threads)
     {
       stop_workers ();
       start_workers (n);
     }
-  g_mutex_unlock (&pool.caller_lock);
+  cs_mutex_unlock (&pool.caller_lock);
 }
 
 int
@@ -239,7 +243,7 @@ cs_parallel_run (int n_tasks, CsParallelFunc fn, gpointer data)
   if (n_tasks <= 0)
     return;
   ensure_pool ();
-  if (n_tasks == 1 || n_tasks > MAX_TASKS || in_task || !g_mutex_trylock (&pool.caller_lock))
+  if (n_tasks == 1 || n_tasks > MAX_TASKS || in_task || !cs_mutex_trylock (&pool.caller_lock))
     {
       for (int t = 0; t < n_tasks; t++)
         fn (t, n_tasks, data);
@@ -247,7 +251,7 @@ cs_parallel_run (int n_tasks, CsParallelFunc fn, gpointer data)
     }
   if (pool.n_threads == 1)
     {
-      g_mutex_unlock (&pool.caller_lock);
+      cs_mutex_unlock (&pool.caller_lock);
       for (int t = 0; t < n_tasks; t++)
         fn (t, n_tasks, data);
       return;
@@ -255,7 +259,7 @@ cs_parallel_run (int n_tasks, CsParallelFunc fn, gpointer data)
   publish (fn, data, n_tasks);
   take_tasks ();
   wait_tasks (n_tasks);
-  g_mutex_unlock (&pool.caller_lock);
+  cs_mutex_unlock (&pool.caller_lock);
 }
 
 void

@@ -865,6 +865,48 @@ test_batcher_partial (void)
   serve_epoch (all, small, 64, 1, order);
 }
 
+/* A batch size changed in the middle of an epoch: the epoch goes on in its
+ * order, each example once, and the next epoch is the one a batcher of
+ * either size would serve. */
+static void
+test_batcher_resize (void)
+{
+  g_autoptr(CsDataset) ds = make_index_dataset (1000);
+  g_autoptr(CsBatcher) a = cs_batcher_new (ds, 64, 5);
+  g_autoptr(CsBatcher) b = cs_batcher_new (ds, 64, 5);
+  g_autofree float *x = g_new (float, 100 * 2);
+  g_autofree gint32 *y = g_new (gint32, 100);
+  g_autofree guint32 *order = g_new (guint32, ds->n);
+  g_autofree guint32 *expected = g_new (guint32, ds->n);
+
+  serve_epoch (b, ds, 64, 0, expected);
+
+  guint32 served = 0;
+  static const guint32 sizes[] = { 64, 64, 100, 100, 100, 100, 100, 100, 100, 100, 72 };
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      if (k == 2)
+        {
+          cs_batcher_set_batch_size (a, 100);
+          g_assert_cmpuint (cs_batcher_batch_size (a), ==, 100);
+        }
+      guint32 n = cs_batcher_next (a, x, y);
+      g_assert_cmpuint (n, ==, sizes[k]);
+      g_assert_cmpuint (cs_batcher_epoch (a), ==, 0);
+      for (guint32 j = 0; j < n; j++)
+        order[served++] = (guint32) (x[2 * j] * 255.0f + 0.5f)
+                          + 256 * (guint32) (x[2 * j + 1] * 255.0f + 0.5f);
+    }
+  g_assert_cmpuint (served, ==, ds->n);
+  g_assert_cmpmem (order, ds->n * sizeof *order, expected, ds->n * sizeof *expected);
+
+  /* the next epoch's order does not depend on the sizes served */
+  cs_batcher_set_batch_size (a, 64);
+  serve_epoch (a, ds, 64, 1, order);
+  serve_epoch (b, ds, 64, 1, expected);
+  g_assert_cmpmem (order, ds->n * sizeof *order, expected, ds->n * sizeof *expected);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -895,6 +937,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/dataset/batcher/epochs", test_batcher_epochs);
   g_test_add_func ("/core/dataset/batcher/reproducible", test_batcher_reproducible);
   g_test_add_func ("/core/dataset/batcher/partial", test_batcher_partial);
+  g_test_add_func ("/core/dataset/batcher/resize", test_batcher_resize);
 
 #undef ADD
 

@@ -5,6 +5,7 @@
  * with calls from inside a task, and across changes of the thread count.
  */
 #include "core/parallel.h"
+#include "core/sync-private.h"   /* locks ThreadSanitizer sees */
 
 typedef struct
 {
@@ -84,6 +85,58 @@ test_nested (void)
   g_free (j.hits);
 }
 
+/* Aborts the program unless stopped within `seconds`: a deadlock fails. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+  int seconds;
+} Watchdog;
+
+static gpointer
+watchdog_main (gpointer data)
+{
+  Watchdog *w = data;
+  gint64 end = g_get_monotonic_time () + (gint64) w->seconds * G_USEC_PER_SEC;
+  cs_mutex_lock (&w->lock);
+  while (!w->done)
+    if (!cs_cond_wait_until (&w->cond, &w->lock, end))
+      g_error ("deadlock? not done within %d s", w->seconds);
+  cs_mutex_unlock (&w->lock);
+  return NULL;
+}
+
+/* Changing the number of threads between jobs, again and again. Stopping
+ * the workers used to lose the quit signal to a worker just finishing a
+ * job: it took the quit for an empty job and slept for ever, and
+ * cs_parallel_set_threads () waited for it for ever (one run in twenty
+ * under AddressSanitizer). */
+static void
+test_thread_changes (void)
+{
+  Watchdog w = { .seconds = 60 };
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  GThread *dog = g_thread_new ("watchdog", watchdog_main, &w);
+
+  for (int round = 0; round < 1000; round++)
+    {
+      cs_parallel_set_threads (2 + round % 3);
+      g_assert_cmpint (cs_parallel_get_threads (), ==, 2 + round % 3);
+      run_and_check (2 + round % 5);
+    }
+  cs_parallel_set_threads (2);
+
+  cs_mutex_lock (&w.lock);
+  w.done = TRUE;
+  g_cond_signal (&w.cond);
+  cs_mutex_unlock (&w.lock);
+  g_thread_join (dog);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
+}
+
 static void
 test_range (void)
 {
@@ -108,6 +161,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/parallel/every-task-once", test_every_task_once);
   g_test_add_func ("/core/parallel/two-callers", test_two_callers);
   g_test_add_func ("/core/parallel/nested", test_nested);
+  g_test_add_func ("/core/parallel/thread-changes", test_thread_changes);
   g_test_add_func ("/core/parallel/range", test_range);
   return g_test_run ();
 }

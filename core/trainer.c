@@ -1,0 +1,1546 @@
+/* trainer.c — the training thread, its commands and what it publishes
+ *
+ * Who owns what:
+ *
+ *   Run (self->run)   the model, optimizer, datasets, batcher, buffers, the
+ *                     watch model and every counter: the trainer thread's
+ *                     alone once it has started (the constructor fills it
+ *                     before). No lock.
+ *   Shared            the command queue, the published status, the history,
+ *                     the snapshot slot and the update function: under
+ *                     self->lock, which is never held while training, while
+ *                     calling a hook or an update function, or while
+ *                     attaching a GSource.
+ *
+ * The thread loops: take every queued command (one lock), apply them in
+ * order, train one batch if playing or stepping, then publish (one lock).
+ * With nothing to do it sleeps on self->wake. Generations are numbered when
+ * the command that starts one is queued (so the caller gets the number at
+ * once), and anything published under an older number than the last queued
+ * is not delivered.
+ */
+#include "trainer.h"
+
+#include "error.h"
+#include "evaluate.h"
+#include "loss.h"
+#include "sync-private.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_BATCH 65536
+#define RATE_WINDOW_US 500000   /* throughput measured over about this long */
+#define DEAD_WINDOW 100         /* batches without activity that make a unit dead */
+#define GPU_MEASURE_US 100000   /* gradient norms on a GPU: at most this often */
+
+typedef enum
+{
+  CMD_PLAY,
+  CMD_PAUSE,
+  CMD_STEP,
+  CMD_RESET,
+  CMD_SEED,
+  CMD_OPTIM,
+  CMD_LR,
+  CMD_BATCH_SIZE,
+  CMD_MODEL,
+  CMD_DATASET,
+  CMD_DEVICE,
+  CMD_BACKEND,
+  CMD_EVALUATE,
+  CMD_EVALUATE_EACH_EPOCH,
+  CMD_WATCH,
+  CMD_WATCH_IMAGE,
+  CMD_SNAPSHOT_FUNC,
+  CMD_REQUEST_SNAPSHOT,
+  CMD_INTERVALS,
+  CMD_INVOKE,
+} CommandKind;
+
+typedef struct
+{
+  CommandKind kind;
+  guint64 generation;          /* RESET, MODEL, DATASET: the one they start */
+  guint64 n;                   /* STEP's count, WATCH's index, BATCH_SIZE, SEED */
+  guint n2, n3;                /* INTERVALS */
+  double lr;
+  CsOptimConfig optim;
+  CsModel *model;
+  CsDataset *train, *test;
+  char *device;
+  const CsBackend *backend;
+  float *image;                /* WATCH_IMAGE: n floats */
+  int label;
+  gboolean flag;
+  gpointer func;               /* SNAPSHOT_FUNC, INVOKE */
+  gpointer user_data;
+  GDestroyNotify destroy;
+} Command;
+
+typedef struct
+{
+  CsModel *model;
+  CsOptimizer *opt;
+  CsDataset *train, *test;
+  CsBatcher *batcher;
+  CsOptimConfig optim;
+  int batch_size;
+  guint64 seed;
+  guint64 generation;
+  gboolean evaluate_each_epoch;
+  gint64 status_interval_us, snapshot_interval_us;
+
+  /* One batch: x (batch, input), y (batch), probs (batch, classes). */
+  float *x;
+  gint32 *y;
+  float *probs;
+  int capacity;
+
+  gboolean playing;
+  guint64 steps_left;
+
+  /* This epoch's sums, for the running loss and accuracy. */
+  guint32 epoch;
+  guint64 epoch_examples, epoch_correct;
+  double epoch_loss_sum;
+  guint32 epoch_batches;
+
+  /* Throughput over a window of running. */
+  gint64 window_start;
+  guint64 window_samples;
+
+  /* When to publish. */
+  gint64 next_notify, next_snapshot, next_measure;
+  gboolean notify_now, snapshot_now, trained_since_snapshot;
+
+  /* Snapshots. */
+  CsTrainerSnapshotFunc snapshot_func;
+  gpointer snapshot_data;
+  GDestroyNotify snapshot_free;
+  CsModel *watch;              /* CPU, batch of one; NULL until needed */
+  int watch_index;             /* −1: watch_image */
+  float *watch_image;          /* (watch_image_n) */
+  gsize watch_image_n;
+  int watch_label;
+
+  /* Measurements for the history and the diagnostics. */
+  float *layer_norms;          /* (n_layers) of the last batch */
+  CsUnitTracker **trackers;    /* (n_layers) one per ReLU layer, else NULL */
+  float *dead;                 /* (n_layers) */
+  float *host_scratch;         /* a GPU's activations, downloaded */
+  gsize host_scratch_n;
+  CsDiagnoseConfig diagnose;
+  GString *message;
+
+  CsTrainerStatus status;      /* the working copy, published after each round */
+} Run;
+
+struct _CsTrainer
+{
+  GThread *thread;
+  Run run;
+
+  GMutex lock;
+  GCond wake;                  /* for the trainer: a command, or quit */
+  GCond idle_cond;             /* for cs_trainer_wait_idle () */
+  GQueue commands;             /* Command *, oldest first */
+  gboolean quit;
+  gboolean idle;               /* paused, queue empty, status published */
+  guint64 generation_queued;   /* of the last command that starts one */
+  CsTrainerStatus status;      /* the newest published */
+  CsTrainHistory *history;     /* the run's, appended to by the trainer */
+  gpointer slot;               /* the newest snapshot not taken … */
+  GDestroyNotify slot_free;    /* … how to free it … */
+  guint64 slot_generation;     /* … and its generation */
+  GMainContext *context;       /* updates: where, */
+  CsTrainerUpdateFunc update_func;   /* what, */
+  gpointer update_data;
+  GDestroyNotify update_data_free;
+  GSource *pending;            /* and the idle source queued and not yet run */
+};
+
+static void
+set_text (char *dst, gsize size, const char *src)
+{
+  g_strlcpy (dst, src ? src : "", size);
+}
+
+#define SET_TEXT(field, src) set_text ((field), sizeof (field), (src))
+
+void
+cs_trainer_config_init (CsTrainerConfig *config)
+{
+  g_return_if_fail (config != NULL);
+  *config = (CsTrainerConfig) {
+    .batch_size = 64,
+    .seed = 1,
+    .status_interval_ms = 16,
+    .snapshot_interval_ms = 100,
+    .evaluate_each_epoch = TRUE,
+  };
+  cs_optim_config_init (&config->optim, CS_OPTIM_ADAM);
+}
+
+/* ---- the run (trainer thread) ----------------------------------------- */
+
+static gboolean
+check_fit (CsModel *model, const CsDataset *ds, GError **error)
+{
+  const CsShape *in = cs_model_get_input_shape (model);
+  const CsShape *out = cs_model_get_output_shape (model);
+
+  if (ds == NULL)
+    return TRUE;
+  if (cs_shape_numel (in) != (gint64) ds->rows * ds->cols || out->ndim != 1
+      || out->d[0] < (gint64) ds->n_classes)
+    {
+      g_autofree char *ins = cs_shape_to_string (in);
+      g_autofree char *outs = cs_shape_to_string (out);
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH,
+                   "the model “%s” takes %s and gives %s, but %s has %u×%u images in %u "
+                   "classes", cs_model_get_name (model), ins, outs, ds->name, ds->rows,
+                   ds->cols, ds->n_classes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+report_error (CsTrainer *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* A failed command: the status says why (and pauses nothing by itself). */
+static void
+report_error (CsTrainer *self, const char *format, ...)
+{
+  Run *r = &self->run;
+  va_list args;
+  va_start (args, format);
+  g_autofree char *text = g_strdup_vprintf (format, args);
+  va_end (args);
+  SET_TEXT (r->status.error, text);
+  r->status.error_serial++;
+  r->notify_now = TRUE;
+}
+
+static void
+free_buffers (Run *r)
+{
+  g_clear_pointer (&r->x, cs_free);
+  g_clear_pointer (&r->y, g_free);
+  g_clear_pointer (&r->probs, g_free);
+  r->capacity = 0;
+}
+
+static void
+ensure_buffers (Run *r)
+{
+  if (r->capacity >= r->batch_size && r->x != NULL)
+    return;
+  free_buffers (r);
+  gsize in = (gsize) cs_shape_numel (cs_model_get_input_shape (r->model));
+  gsize classes = (gsize) cs_shape_numel (cs_model_get_output_shape (r->model));
+  r->x = cs_alloc_floats ((gsize) r->batch_size * in);
+  r->y = g_new0 (gint32, r->batch_size);
+  r->probs = g_new0 (float, (gsize) r->batch_size * classes);
+  r->capacity = r->batch_size;
+}
+
+static void
+free_trackers (Run *r)
+{
+  if (r->trackers == NULL)
+    return;
+  for (guint i = 0; i < cs_model_get_n_layers (r->model); i++)
+    cs_unit_tracker_free (r->trackers[i]);
+  g_clear_pointer (&r->trackers, g_free);
+  g_clear_pointer (&r->layer_norms, g_free);
+  g_clear_pointer (&r->dead, g_free);
+}
+
+/* A tracker of dead units after every ReLU layer. */
+static void
+make_trackers (Run *r)
+{
+  guint n = cs_model_get_n_layers (r->model);
+  free_trackers (r);
+  r->trackers = g_new0 (CsUnitTracker *, n);
+  r->layer_norms = g_new (float, n);
+  r->dead = g_new (float, n);
+  for (guint i = 0; i < n; i++)
+    {
+      CsLayer *layer = cs_model_get_layer (r->model, i);
+      r->layer_norms[i] = NAN;
+      r->dead[i] = NAN;
+      if (!g_str_equal (layer->klass->type, "relu"))
+        continue;
+      const CsShape *s = &layer->out_shape;
+      guint units = (guint) cs_shape_numel (s), per = 1;
+      if (s->ndim == 3)   /* (C, H, W): a unit is a channel */
+        units = (guint) s->d[0], per = (guint) (s->d[1] * s->d[2]);
+      r->trackers[i] = cs_unit_tracker_new (units, per, DEAD_WINDOW);
+    }
+}
+
+static char **
+layer_titles (CsModel *model)
+{
+  guint n = cs_model_get_n_layers (model);
+  char **titles = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    titles[i] = g_strdup (cs_model_get_layer (model, i)->klass->title);
+  return titles;
+}
+
+/* The settings and names the status shows. */
+static void
+describe_run (Run *r)
+{
+  CsTrainerStatus *s = &r->status;
+  s->optim = r->optim;
+  s->batch_size = r->batch_size;
+  s->seed = r->seed;
+  SET_TEXT (s->model, cs_model_get_name (r->model));
+  SET_TEXT (s->device, cs_model_get_backend (r->model)->name);
+  SET_TEXT (s->dataset, r->train->name);
+  s->train_examples = r->train->n;
+  s->test_examples = r->test ? r->test->n : 0;
+  s->batches_per_epoch = cs_batcher_batches_per_epoch (r->batcher);
+  s->watch_index = r->watch_index;
+  if (r->watch_index >= 0)
+    {
+      const CsDataset *ds = r->test ? r->test : r->train;
+      s->watch_label = ds->labels[r->watch_index];
+    }
+  else
+    s->watch_label = r->watch_label;
+}
+
+/* Moves everything shared to generation gen (lock held): the status, the
+ * history (emptied when fresh), and the snapshot slot (emptied). Returns
+ * the dropped snapshot for the caller to free after unlocking. */
+static gpointer
+renumber_locked (CsTrainer *self, guint64 gen, gboolean fresh, GDestroyNotify *dropped_free)
+{
+  Run *r = &self->run;
+  gpointer dropped = NULL;
+
+  r->generation = gen;
+  r->status.generation = gen;
+  if (fresh)
+    {
+      g_auto(GStrv) titles = layer_titles (r->model);
+      cs_train_history_reset (self->history, gen, cs_model_get_n_layers (r->model),
+                              (const char * const *) titles);
+    }
+  else
+    self->history->generation = gen;
+  if (self->slot != NULL && self->slot_generation < gen)
+    {
+      dropped = g_steal_pointer (&self->slot);
+      *dropped_free = self->slot_free;
+    }
+  return dropped;
+}
+
+static void
+renumber (CsTrainer *self, guint64 gen, gboolean fresh)
+{
+  GDestroyNotify dropped_free = NULL;
+  cs_mutex_lock (&self->lock);
+  gpointer dropped = renumber_locked (self, gen, fresh, &dropped_free);
+  cs_mutex_unlock (&self->lock);
+  if (dropped != NULL && dropped_free != NULL)
+    dropped_free (dropped);
+}
+
+/* Starts over with the seed (after a reset, a new model or new data). */
+static void
+start_run (CsTrainer *self, guint64 gen)
+{
+  Run *r = &self->run;
+
+  cs_model_init (r->model, r->seed);
+  g_clear_pointer (&r->opt, cs_optimizer_free);
+  r->opt = cs_optimizer_new (r->model, &r->optim);
+  g_clear_pointer (&r->batcher, cs_batcher_free);
+  r->batcher = cs_batcher_new (r->train, (guint32) r->batch_size, r->seed);
+  ensure_buffers (r);
+  make_trackers (r);
+
+  r->playing = FALSE;
+  r->steps_left = 0;
+  r->epoch = 0;
+  r->epoch_examples = r->epoch_correct = 0;
+  r->epoch_loss_sum = 0.0;
+  r->epoch_batches = 0;
+  r->window_samples = 0;
+
+  CsTrainerStatus *s = &r->status;
+  s->state = CS_TRAINER_PAUSED;
+  s->step = 0;
+  s->epoch = 0;
+  s->batch = 0;
+  s->examples_seen = 0;
+  s->loss = s->running_loss = s->running_accuracy = NAN;
+  s->test_loss = s->test_accuracy = NAN;
+  s->test_step = -1;
+  s->samples_per_second = 0.0;
+  s->snapshot_ms = 0.0;
+  s->watch_prediction = -1;
+  s->diagnoses = 0;
+  s->diagnosis[0] = '\0';
+  describe_run (r);
+
+  renumber (self, gen, TRUE);
+  r->notify_now = r->snapshot_now = TRUE;
+}
+
+static gboolean
+running (const Run *r)
+{
+  return r->playing || r->steps_left > 0;
+}
+
+/* The L2 norm of each layer's parameter gradients; grads in host memory. */
+static float
+measure_grad_norms (Run *r, const float *grads)
+{
+  CsModel *model = r->model;
+  guint n_layers = cs_model_get_n_layers (model);
+  g_autofree double *sums = g_new0 (double, n_layers);
+  gboolean *has = g_newa (gboolean, n_layers);
+  memset (has, 0, sizeof (gboolean) * n_layers);
+  gsize P = cs_model_get_n_params (model);
+  double total = 0.0;
+
+  for (guint e = 0; e < cs_model_get_n_entries (model); e++)
+    {
+      const CsModelEntry *entry = cs_model_get_entry (model, e);
+      if (entry->param->grad == NULL)
+        continue;
+      gsize off = cs_model_get_entry_offset (model, entry);
+      gsize n = (gsize) cs_tensor_numel (entry->param->value);
+      g_assert (off + n <= P);
+      double s = 0.0;
+      for (gsize done = 0; done < n;)
+        {
+          int chunk = (int) MIN (n - done, (gsize) G_MAXINT / 2);
+          s += cblas_sdot (chunk, grads + off + done, 1, grads + off + done, 1);
+          done += (gsize) chunk;
+        }
+      sums[entry->layer] += s;
+      has[entry->layer] = TRUE;
+      total += s;
+    }
+  for (guint i = 0; i < n_layers; i++)
+    r->layer_norms[i] = has[i] ? (float) sqrt (sums[i]) : NAN;
+  return (float) sqrt (total);
+}
+
+/* Which units after each ReLU were active in the batch just trained. */
+static void
+observe_units (Run *r, int N)
+{
+  const CsBackend *be = cs_model_get_backend (r->model);
+  for (guint i = 0; i < cs_model_get_n_layers (r->model); i++)
+    {
+      if (r->trackers[i] == NULL)
+        continue;
+      CsTensor act = cs_model_get_activation (r->model, i + 1);
+      gsize n = (gsize) cs_tensor_numel (&act);
+      if (be->device != CS_DEVICE_CPU && r->host_scratch_n < n)
+        {
+          g_free (r->host_scratch);
+          r->host_scratch = g_new (float, n);
+          r->host_scratch_n = n;
+        }
+      const float *host = cs_backend_host_view (be, r->host_scratch, act.data, n);
+      cs_unit_tracker_observe (r->trackers[i], host, N);
+      r->dead[i] = (float) cs_unit_tracker_dead_fraction (r->trackers[i]);
+    }
+}
+
+static void
+diagnose (CsTrainer *self)
+{
+  Run *r = &self->run;
+  g_string_truncate (r->message, 0);
+  CsDiagnosisFlags flags = cs_diagnose (self->history, r->dead, &r->diagnose, r->message);
+  if (flags != r->status.diagnoses || strcmp (r->message->str, r->status.diagnosis) != 0)
+    {
+      r->status.diagnoses = flags;
+      SET_TEXT (r->status.diagnosis, r->message->str);
+      r->notify_now = TRUE;
+    }
+}
+
+static void
+evaluate (CsTrainer *self)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+
+  if (r->test == NULL)
+    {
+      report_error (self, "there is no test split to evaluate on");
+      return;
+    }
+  CsEvaluation ev;
+  cs_evaluate (r->model, r->test, &ev, NULL);
+  if (!cs_model_check (r->model, &error))
+    {
+      report_error (self, "evaluating on the test split: %s", error->message);
+      return;
+    }
+  r->status.test_loss = ev.loss;
+  r->status.test_accuracy = ev.accuracy;
+  r->status.test_step = r->status.step;
+
+  CsTrainEval e = {
+    .step = r->status.step,
+    .epoch = r->status.epoch,
+    .train_accuracy = r->epoch_examples ? (float) r->epoch_correct / r->epoch_examples : NAN,
+    .test_loss = (float) ev.loss,
+    .test_accuracy = (float) ev.accuracy,
+  };
+  cs_mutex_lock (&self->lock);
+  cs_train_history_add_eval (self->history, &e);
+  cs_mutex_unlock (&self->lock);
+  r->notify_now = r->snapshot_now = TRUE;
+  diagnose (self);
+}
+
+static void
+pause_run (Run *r)
+{
+  r->playing = FALSE;
+  r->steps_left = 0;
+  r->notify_now = TRUE;
+}
+
+static void
+train_batch (CsTrainer *self)
+{
+  Run *r = &self->run;
+  CsTrainerStatus *s = &r->status;
+  g_autoptr(GError) error = NULL;
+
+  gint64 start = g_get_monotonic_time ();
+  if (r->window_samples == 0)
+    r->window_start = start;
+
+  guint32 n = cs_batcher_next (r->batcher, r->x, r->y);
+  guint32 epoch = cs_batcher_epoch (r->batcher);
+  if (epoch != r->epoch)
+    {
+      r->epoch = epoch;
+      r->epoch_examples = r->epoch_correct = 0;
+      r->epoch_loss_sum = 0.0;
+      r->epoch_batches = 0;
+    }
+  CsTensor xt = cs_tensor_view_batch (r->x, n, cs_model_get_input_shape (r->model));
+  int correct = 0;
+  double loss = cs_train_step (r->model, r->opt, &xt, r->y, r->probs, &correct);
+  if (!cs_model_check (r->model, &error))
+    {
+      report_error (self, "step %" G_GINT64_FORMAT " failed on %s: %s; training paused",
+                    cs_model_get_step (r->model), cs_model_get_backend (r->model)->name,
+                    error->message);
+      pause_run (r);
+    }
+
+  r->epoch_examples += n;
+  r->epoch_correct += (guint64) correct;
+  r->epoch_loss_sum += loss * n;
+  r->epoch_batches++;
+  if (r->steps_left > 0)
+    r->steps_left--;
+  r->trained_since_snapshot = TRUE;
+
+  s->step = cs_model_get_step (r->model);
+  s->epoch = epoch;
+  s->batch = r->epoch_batches;
+  s->examples_seen += n;
+  s->loss = loss;
+  s->running_loss = r->epoch_loss_sum / r->epoch_examples;
+  s->running_accuracy = (double) r->epoch_correct / r->epoch_examples;
+
+  /* What the diagnostics read: every batch on the CPU, where it costs a
+   * pass over the gradients and the ReLU outputs; at most every
+   * GPU_MEASURE_US on a GPU, where it costs their download. */
+  const CsBackend *be = cs_model_get_backend (r->model);
+  gint64 now = g_get_monotonic_time ();
+  float grad_norm = NAN;
+  gboolean measured = FALSE;
+  if (be->device == CS_DEVICE_CPU)
+    {
+      grad_norm = measure_grad_norms (r, cs_model_get_grads (r->model));
+      measured = TRUE;
+    }
+  else if (now >= r->next_measure)
+    {
+      const float *block = cs_model_read_block (r->model, NULL);
+      if (block != NULL)
+        {
+          grad_norm = measure_grad_norms (r, block + cs_model_get_n_params (r->model));
+          measured = TRUE;
+        }
+      r->next_measure = now + GPU_MEASURE_US;
+    }
+  if (measured)
+    observe_units (r, (int) n);
+
+  CsTrainRecord rec = {
+    .step = s->step,
+    .epoch = epoch,
+    .size = n,
+    .loss = (float) loss,
+    .accuracy = (float) correct / n,
+    .grad_norm = grad_norm,
+    .lr = r->optim.hp.lr,
+  };
+  cs_mutex_lock (&self->lock);
+  cs_train_history_append (self->history, &rec, measured ? r->layer_norms : NULL);
+  cs_mutex_unlock (&self->lock);
+
+  diagnose (self);
+  if (s->diagnoses & CS_DIAGNOSIS_NON_FINITE)
+    {
+      pause_run (r);
+      r->snapshot_now = TRUE;
+    }
+
+  if (r->epoch_examples == r->train->n && r->evaluate_each_epoch && r->test != NULL)
+    evaluate (self);
+
+  /* Throughput: examples over wall-clock time while running, everything
+   * included (snapshots, publishing, evaluations). */
+  r->window_samples += n;
+  now = g_get_monotonic_time ();
+  if (now - r->window_start >= RATE_WINDOW_US || !running (r))
+    {
+      s->samples_per_second = r->window_samples / MAX ((now - r->window_start) / 1e6, 1e-9);
+      r->window_samples = 0;
+    }
+}
+
+/* The watched example through the current weights, for the hook. */
+static gboolean
+prepare_watch (CsTrainer *self)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+
+  if (r->watch == NULL)
+    {
+      r->watch = cs_model_new_from_json (cs_model_get_json (r->model), -1, &error);
+      g_assert_no_error (error);   /* the trained model's own description */
+      if (!cs_model_reserve (r->watch, 1, &error))
+        {
+          g_clear_pointer (&r->watch, cs_model_free);
+          report_error (self, "no memory for the watched example: %s", error->message);
+          return FALSE;
+        }
+      cs_model_set_input_grad (r->watch, TRUE);
+    }
+
+  /* The whole block: parameters, gradients, optimizer state, buffers. */
+  const float *src = cs_model_read_block (r->model, &error);
+  if (src == NULL)
+    {
+      report_error (self, "reading the model from %s: %s",
+                    cs_model_get_backend (r->model)->name, error->message);
+      return FALSE;
+    }
+  gsize P = cs_model_get_n_params (r->model), B = cs_model_get_n_buffers (r->model);
+  float *dst = cs_model_read_block (r->watch, NULL);
+  memcpy (dst, src, (4 * P + B) * sizeof (float));
+  _cs_model_set_step (r->watch, cs_model_get_step (r->model));
+
+  const CsShape *in = cs_model_get_input_shape (r->watch);
+  gsize in_n = (gsize) cs_shape_numel (in);
+  int C = (int) cs_shape_numel (cs_model_get_output_shape (r->watch));
+  g_autofree float *x = g_new (float, in_n);
+  g_autofree float *probs = g_new (float, C);
+  gint32 label = r->watch_label;
+  if (r->watch_index >= 0)
+    {
+      guint32 idx = (guint32) r->watch_index;
+      cs_dataset_fill_batch (r->test ? r->test : r->train, &idx, 1, x, &label);
+    }
+  else
+    memcpy (x, r->watch_image, in_n * sizeof (float));
+
+  CsTensor xt = cs_tensor_view_batch (x, 1, in);
+  const CsTensor *out = cs_model_forward (r->watch, &xt, FALSE);
+  gint32 pred;
+  cs_argmax_rows (&pred, out->data, 1, C);
+  gint32 target = label >= 0 && label < C ? label : pred;
+  cs_model_cross_entropy (r->watch, &target, probs);
+  cs_model_zero_grad (r->watch);
+  cs_model_backward (r->watch);
+  /* the batch's gradients, not this one example's */
+  memcpy (cs_model_get_grads (r->watch), src + P, P * sizeof (float));
+
+  r->status.watch_prediction = pred;
+  return TRUE;
+}
+
+/* What the hook returns for the watched example, or NULL. */
+static gpointer
+make_snapshot (CsTrainer *self)
+{
+  Run *r = &self->run;
+
+  r->snapshot_now = FALSE;
+  r->trained_since_snapshot = FALSE;
+  if (r->snapshot_func == NULL)
+    return NULL;
+  gint64 start = g_get_monotonic_time ();
+  if (!prepare_watch (self))
+    return NULL;
+  gpointer snap = r->snapshot_func (self, r->watch, &r->status, r->snapshot_data);
+  r->status.snapshot_ms = (g_get_monotonic_time () - start) / 1e3;
+  return snap;
+}
+
+/* ---- delivery to the update context ------------------------------------ */
+
+static gboolean deliver (gpointer data);
+
+/* The idle source to attach after unlocking, or NULL (lock held). */
+static GSource *
+queue_update_locked (CsTrainer *self)
+{
+  if (self->update_func == NULL || self->pending != NULL)
+    return NULL;
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, deliver, self, NULL);
+  g_source_set_static_name (source, "[convscope] trainer update");
+  self->pending = g_source_ref (source);
+  return source;
+}
+
+static void
+attach (GSource *source, GMainContext *context)
+{
+  if (source == NULL)
+    return;
+  g_source_attach (source, context);
+  g_source_unref (source);
+  g_main_context_unref (context);
+}
+
+static gboolean
+deliver (gpointer data)
+{
+  CsTrainer *self = data;
+  GSource *current = g_main_current_source ();
+
+  cs_mutex_lock (&self->lock);
+  if (self->pending == current)
+    g_clear_pointer (&self->pending, g_source_unref);
+  if (self->update_func == NULL)
+    {
+      cs_mutex_unlock (&self->lock);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_source_get_context (current) != self->context)
+    {
+      /* The update function moved to another context meanwhile. */
+      GSource *next = queue_update_locked (self);
+      GMainContext *context = next ? g_main_context_ref (self->context) : NULL;
+      cs_mutex_unlock (&self->lock);
+      attach (next, context);
+      return G_SOURCE_REMOVE;
+    }
+
+  CsTrainerStatus status = self->status;
+  CsTrainerUpdateFunc func = self->update_func;
+  gpointer user_data = self->update_data;
+  gboolean stale = status.generation < self->generation_queued;
+  /* The snapshot goes with its status. One of a generation that has ended
+   * is dropped; one newer than the status (taken, not yet published) stays
+   * for the next update. */
+  gpointer snap = NULL, dropped = NULL;
+  GDestroyNotify snap_free = self->slot_free;
+  if (self->slot != NULL && self->slot_generation < self->generation_queued)
+    dropped = g_steal_pointer (&self->slot);
+  else if (self->slot != NULL && !stale && self->slot_generation == status.generation)
+    snap = g_steal_pointer (&self->slot);
+  cs_mutex_unlock (&self->lock);
+
+  /* A status of an older generation than the caller was given is not
+   * shown: the trainer has a command to apply, and will post again. */
+  if (!stale)
+    func (self, &status, snap, user_data);
+  if (snap_free != NULL)
+    {
+      if (snap != NULL)
+        snap_free (snap);
+      if (dropped != NULL)
+        snap_free (dropped);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* After each round: a snapshot if one is due, and the status, published
+ * together (an update never sees a snapshot newer than its status). */
+static void
+publish (CsTrainer *self)
+{
+  Run *r = &self->run;
+  gint64 now = g_get_monotonic_time ();
+  gboolean busy = running (r);
+
+  r->status.state = r->playing ? CS_TRAINER_PLAYING
+                    : r->steps_left > 0 ? CS_TRAINER_STEPPING : CS_TRAINER_PAUSED;
+  gpointer snap = NULL;
+  if (r->snapshot_func != NULL
+      && (r->snapshot_now
+          || (r->trained_since_snapshot && (!busy || now >= r->next_snapshot))))
+    {
+      snap = make_snapshot (self);
+      r->next_snapshot = now + r->snapshot_interval_us;
+    }
+  gboolean notify = r->notify_now || snap != NULL || !busy || now >= r->next_notify;
+
+  gpointer old = NULL;
+  GDestroyNotify old_free = NULL;
+  cs_mutex_lock (&self->lock);
+  if (snap != NULL)
+    {
+      old = self->slot;
+      old_free = self->slot_free;
+      self->slot = snap;
+      self->slot_free = r->snapshot_free;
+      self->slot_generation = r->generation;
+    }
+  self->status = r->status;
+  GSource *source = notify ? queue_update_locked (self) : NULL;
+  GMainContext *context = source ? g_main_context_ref (self->context) : NULL;
+  cs_mutex_unlock (&self->lock);
+  attach (source, context);
+  if (old != NULL && old_free != NULL)
+    old_free (old);
+
+  if (notify)
+    {
+      r->next_notify = now + r->status_interval_us;
+      r->notify_now = FALSE;
+    }
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static void
+command_free (Command *c)
+{
+  g_clear_pointer (&c->model, cs_model_free);
+  g_clear_pointer (&c->train, cs_dataset_free);
+  g_clear_pointer (&c->test, cs_dataset_free);
+  g_free (c->device);
+  g_free (c->image);
+  if (c->kind == CMD_INVOKE && c->destroy != NULL)
+    c->destroy (c->user_data);
+  g_free (c);
+}
+
+static Command *
+command_new (CommandKind kind)
+{
+  Command *c = g_new0 (Command, 1);
+  c->kind = kind;
+  return c;
+}
+
+static guint64
+push (CsTrainer *self, Command *c)
+{
+  cs_mutex_lock (&self->lock);
+  if (c->kind == CMD_RESET || c->kind == CMD_MODEL || c->kind == CMD_DATASET)
+    c->generation = ++self->generation_queued;
+  guint64 gen = self->generation_queued;
+  g_queue_push_tail (&self->commands, c);
+  self->idle = FALSE;
+  g_cond_signal (&self->wake);
+  cs_mutex_unlock (&self->lock);
+  return gen;
+}
+
+static void
+apply_batch_size (CsTrainer *self, int batch_size)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+
+  if (!cs_model_reserve (r->model, batch_size, &error))
+    {
+      report_error (self, "batch size %d: %s", batch_size, error->message);
+      return;
+    }
+  r->batch_size = batch_size;
+  ensure_buffers (r);
+  cs_batcher_set_batch_size (r->batcher, (guint32) batch_size);
+}
+
+static void
+apply_model (CsTrainer *self, Command *c)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+
+  if (!check_fit (c->model, r->train, &error) || !check_fit (c->model, r->test, &error)
+      || !cs_model_reserve (c->model, r->batch_size, &error))
+    {
+      report_error (self, "%s", error->message);
+      renumber (self, c->generation, FALSE);
+      return;
+    }
+  /* On the device the run is on, if it can be had. */
+  const CsBackend *be = cs_model_get_backend (r->model);
+  if (!cs_model_set_device (c->model, be, &error))
+    {
+      report_error (self, "the model stays on the CPU: %s", error->message);
+      g_clear_error (&error);
+    }
+  free_trackers (r);
+  free_buffers (r);
+  g_clear_pointer (&r->opt, cs_optimizer_free);
+  g_clear_pointer (&r->watch, cs_model_free);
+  cs_model_free (r->model);
+  r->model = g_steal_pointer (&c->model);
+  /* A drawn image the new model cannot take: back to the first example. */
+  if (r->watch_index < 0
+      && (gsize) cs_shape_numel (cs_model_get_input_shape (r->model)) != r->watch_image_n)
+    {
+      g_clear_pointer (&r->watch_image, g_free);
+      r->watch_index = 0;
+    }
+  start_run (self, c->generation);
+}
+
+static void
+apply_dataset (CsTrainer *self, Command *c)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+
+  if (!check_fit (r->model, c->train, &error) || !check_fit (r->model, c->test, &error))
+    {
+      report_error (self, "%s", error->message);
+      renumber (self, c->generation, FALSE);
+      return;
+    }
+  g_clear_pointer (&r->batcher, cs_batcher_free);   /* it reads the old split */
+  cs_dataset_free (r->train);
+  g_clear_pointer (&r->test, cs_dataset_free);
+  r->train = g_steal_pointer (&c->train);
+  r->test = g_steal_pointer (&c->test);
+  const CsDataset *watched = r->test ? r->test : r->train;
+  if (r->watch_index >= (int) watched->n)
+    r->watch_index = 0;
+  start_run (self, c->generation);
+}
+
+static void
+apply_backend (CsTrainer *self, const CsBackend *be)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+  const CsBackend *old = cs_model_get_backend (r->model);
+
+  if (be == old)
+    return;
+  if (!cs_model_set_device (r->model, be, &error))
+    {
+      report_error (self, "%s: %s; training stays on %s", be->name, error->message, old->name);
+      return;
+    }
+  r->next_measure = 0;
+}
+
+static void
+apply_device (CsTrainer *self, const char *name)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+  const CsBackend *be = cs_backend_for_device (name, &error);
+
+  if (be == NULL)
+    {
+      report_error (self, "device “%s”: %s; training stays on %s", name, error->message,
+                    cs_model_get_backend (r->model)->name);
+      return;
+    }
+  apply_backend (self, be);
+}
+
+static void
+apply_watch (CsTrainer *self, guint64 index)
+{
+  Run *r = &self->run;
+  const CsDataset *ds = r->test ? r->test : r->train;
+
+  if (index >= ds->n)
+    {
+      report_error (self, "there is no example %" G_GUINT64_FORMAT " to watch: %s has %u",
+                    index, ds->name, ds->n);
+      return;
+    }
+  r->watch_index = (int) index;
+  g_clear_pointer (&r->watch_image, g_free);
+  r->snapshot_now = TRUE;
+}
+
+static void
+apply_watch_image (CsTrainer *self, Command *c)
+{
+  Run *r = &self->run;
+  gsize in_n = (gsize) cs_shape_numel (cs_model_get_input_shape (r->model));
+  gint64 classes = cs_shape_numel (cs_model_get_output_shape (r->model));
+
+  if (c->n != in_n)
+    {
+      report_error (self, "an image of %" G_GUINT64_FORMAT " values cannot be watched: "
+                    "the model takes %" G_GSIZE_FORMAT, c->n, in_n);
+      return;
+    }
+  g_free (r->watch_image);
+  r->watch_image = g_steal_pointer (&c->image);
+  r->watch_image_n = in_n;
+  r->watch_index = -1;
+  r->watch_label = c->label >= 0 && c->label < classes ? c->label : -1;
+  r->snapshot_now = TRUE;
+}
+
+static void
+apply (CsTrainer *self, Command *c)
+{
+  Run *r = &self->run;
+
+  switch (c->kind)
+    {
+    case CMD_PLAY:
+      r->playing = TRUE;
+      r->steps_left = 0;
+      break;
+    case CMD_PAUSE:
+      pause_run (r);
+      break;
+    case CMD_STEP:
+      r->playing = FALSE;
+      r->steps_left += c->n;
+      break;
+    case CMD_RESET:
+      start_run (self, c->generation);
+      break;
+    case CMD_SEED:
+      r->seed = c->n;
+      break;
+    case CMD_OPTIM:
+      r->optim = c->optim;
+      cs_optimizer_set_config (r->opt, &r->optim);
+      break;
+    case CMD_LR:
+      r->optim.hp.lr = (float) c->lr;
+      cs_optimizer_set_config (r->opt, &r->optim);
+      break;
+    case CMD_BATCH_SIZE:
+      apply_batch_size (self, (int) c->n);
+      break;
+    case CMD_MODEL:
+      apply_model (self, c);
+      break;
+    case CMD_DATASET:
+      apply_dataset (self, c);
+      break;
+    case CMD_DEVICE:
+      apply_device (self, c->device);
+      break;
+    case CMD_BACKEND:
+      apply_backend (self, c->backend);
+      break;
+    case CMD_EVALUATE:
+      evaluate (self);
+      break;
+    case CMD_EVALUATE_EACH_EPOCH:
+      r->evaluate_each_epoch = c->flag;
+      break;
+    case CMD_WATCH:
+      apply_watch (self, c->n);
+      break;
+    case CMD_WATCH_IMAGE:
+      apply_watch_image (self, c);
+      break;
+    case CMD_SNAPSHOT_FUNC:
+      r->snapshot_func = (CsTrainerSnapshotFunc) c->func;
+      r->snapshot_data = c->user_data;
+      r->snapshot_free = c->destroy;
+      r->snapshot_now = c->func != NULL;
+      break;
+    case CMD_REQUEST_SNAPSHOT:
+      r->snapshot_now = TRUE;
+      break;
+    case CMD_INTERVALS:
+      r->status_interval_us = (gint64) c->n2 * 1000;
+      r->snapshot_interval_us = (gint64) c->n3 * 1000;
+      break;
+    case CMD_INVOKE:
+      ((CsTrainerFunc) c->func) (self, r->model, r->opt, c->user_data);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  describe_run (r);
+  r->notify_now = TRUE;
+}
+
+static gpointer
+trainer_thread (gpointer data)
+{
+  CsTrainer *self = data;
+  Run *r = &self->run;
+
+  for (;;)
+    {
+      cs_mutex_lock (&self->lock);
+      while (!self->quit && g_queue_is_empty (&self->commands) && !running (r))
+        {
+          if (!self->idle)
+            {
+              self->idle = TRUE;
+              g_cond_broadcast (&self->idle_cond);
+            }
+          cs_cond_wait (&self->wake, &self->lock);
+        }
+      if (self->quit)
+        {
+          cs_mutex_unlock (&self->lock);
+          break;
+        }
+      GQueue todo = self->commands;
+      g_queue_init (&self->commands);
+      cs_mutex_unlock (&self->lock);
+
+      for (Command *c; (c = g_queue_pop_head (&todo)) != NULL;)
+        {
+          apply (self, c);
+          command_free (c);
+        }
+      if (running (r))
+        train_batch (self);
+      publish (self);
+    }
+  return NULL;
+}
+
+/* ---- construction -------------------------------------------------------- */
+
+static gboolean
+check_batch_size (int batch_size, GError **error)
+{
+  if (batch_size >= 1 && batch_size <= MAX_BATCH)
+    return TRUE;
+  g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+               "a batch size of %d: give a number from 1 to %d", batch_size, MAX_BATCH);
+  return FALSE;
+}
+
+CsTrainer *
+cs_trainer_new (CsModel *model, CsDataset *train, CsDataset *test,
+                const CsTrainerConfig *config, GError **error)
+{
+  g_autoptr(CsModel) m = model;
+  g_autoptr(CsDataset) tr = train;
+  g_autoptr(CsDataset) te = test;
+  g_return_val_if_fail (model != NULL && train != NULL, NULL);
+
+  CsTrainerConfig defaults;
+  if (config == NULL)
+    {
+      cs_trainer_config_init (&defaults);
+      config = &defaults;
+    }
+  if (!cs_optim_config_validate (&config->optim, error)
+      || !check_batch_size (config->batch_size, error)
+      || !check_fit (model, train, error) || !check_fit (model, test, error)
+      || !cs_model_reserve (model, config->batch_size, error))
+    return NULL;
+
+  CsTrainer *self = g_new0 (CsTrainer, 1);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->wake);
+  g_cond_init (&self->idle_cond);
+  g_queue_init (&self->commands);
+  self->history = cs_train_history_new (0, NULL);
+
+  Run *r = &self->run;
+  r->model = g_steal_pointer (&m);
+  r->train = g_steal_pointer (&tr);
+  r->test = g_steal_pointer (&te);
+  r->optim = config->optim;
+  r->batch_size = config->batch_size;
+  r->seed = config->seed;
+  r->evaluate_each_epoch = config->evaluate_each_epoch;
+  r->status_interval_us = (gint64) config->status_interval_ms * 1000;
+  r->snapshot_interval_us = (gint64) config->snapshot_interval_ms * 1000;
+  r->watch_index = 0;
+  r->watch_label = -1;
+  r->message = g_string_new (NULL);
+  cs_diagnose_config_init (&r->diagnose);
+
+  /* Generation 1 (0 is "none": a command that failed at once). */
+  self->generation_queued = 1;
+  start_run (self, 1);
+  self->status = r->status;
+
+  self->thread = g_thread_new ("cs-trainer", trainer_thread, self);
+  return self;
+}
+
+void
+cs_trainer_free (CsTrainer *self)
+{
+  if (self == NULL)
+    return;
+
+  cs_mutex_lock (&self->lock);
+  self->quit = TRUE;
+  g_cond_signal (&self->wake);
+  cs_mutex_unlock (&self->lock);
+  g_thread_join (self->thread);
+
+  /* Alone now, but for an update source still queued in its context. */
+  if (self->pending != NULL)
+    {
+      g_source_destroy (self->pending);
+      g_clear_pointer (&self->pending, g_source_unref);
+    }
+  for (Command *c; (c = g_queue_pop_head (&self->commands)) != NULL;)
+    command_free (c);
+  if (self->slot != NULL && self->slot_free != NULL)
+    self->slot_free (self->slot);
+  if (self->update_data_free != NULL)
+    self->update_data_free (self->update_data);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  Run *r = &self->run;
+  free_trackers (r);
+  free_buffers (r);
+  g_clear_pointer (&r->watch, cs_model_free);
+  g_clear_pointer (&r->opt, cs_optimizer_free);
+  g_clear_pointer (&r->batcher, cs_batcher_free);
+  g_clear_pointer (&r->train, cs_dataset_free);
+  g_clear_pointer (&r->test, cs_dataset_free);
+  g_clear_pointer (&r->model, cs_model_free);
+  g_free (r->watch_image);
+  g_free (r->host_scratch);
+  g_string_free (r->message, TRUE);
+
+  cs_train_history_free (self->history);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->wake);
+  g_cond_clear (&self->idle_cond);
+  g_free (self);
+}
+
+/* ---- the commands' public side ------------------------------------------- */
+
+void
+cs_trainer_play (CsTrainer *self)
+{
+  g_return_if_fail (self != NULL);
+  push (self, command_new (CMD_PLAY));
+}
+
+void
+cs_trainer_pause (CsTrainer *self)
+{
+  g_return_if_fail (self != NULL);
+  push (self, command_new (CMD_PAUSE));
+}
+
+void
+cs_trainer_step (CsTrainer *self, guint n)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_STEP);
+  c->n = n;
+  push (self, c);
+}
+
+guint64
+cs_trainer_reset (CsTrainer *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return push (self, command_new (CMD_RESET));
+}
+
+void
+cs_trainer_set_seed (CsTrainer *self, guint64 seed)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_SEED);
+  c->n = seed;
+  push (self, c);
+}
+
+gboolean
+cs_trainer_set_optim (CsTrainer *self, const CsOptimConfig *config, GError **error)
+{
+  g_return_val_if_fail (self != NULL && config != NULL, FALSE);
+  if (!cs_optim_config_validate (config, error))
+    return FALSE;
+  Command *c = command_new (CMD_OPTIM);
+  c->optim = *config;
+  push (self, c);
+  return TRUE;
+}
+
+gboolean
+cs_trainer_set_learning_rate (CsTrainer *self, double lr, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (!(lr > 0.0 && lr <= 10.0))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+                   "a learning rate of %g: it must be above 0 and at most 10", lr);
+      return FALSE;
+    }
+  Command *c = command_new (CMD_LR);
+  c->lr = lr;
+  push (self, c);
+  return TRUE;
+}
+
+gboolean
+cs_trainer_set_batch_size (CsTrainer *self, int batch_size, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (!check_batch_size (batch_size, error))
+    return FALSE;
+  Command *c = command_new (CMD_BATCH_SIZE);
+  c->n = (guint64) batch_size;
+  push (self, c);
+  return TRUE;
+}
+
+guint64
+cs_trainer_set_model (CsTrainer *self, CsModel *model)
+{
+  g_return_val_if_fail (self != NULL && model != NULL, 0);
+  Command *c = command_new (CMD_MODEL);
+  c->model = model;
+  return push (self, c);
+}
+
+guint64
+cs_trainer_set_model_preset (CsTrainer *self, const char *name, GError **error)
+{
+  g_return_val_if_fail (self != NULL && name != NULL, 0);
+  CsModel *model = cs_model_new_preset (name, error);
+  return model ? cs_trainer_set_model (self, model) : 0;
+}
+
+guint64
+cs_trainer_set_model_json (CsTrainer *self, const char *json, gssize length, GError **error)
+{
+  g_return_val_if_fail (self != NULL && json != NULL, 0);
+  CsModel *model = cs_model_new_from_json (json, length, error);
+  return model ? cs_trainer_set_model (self, model) : 0;
+}
+
+guint64
+cs_trainer_set_dataset (CsTrainer *self, CsDataset *train, CsDataset *test)
+{
+  g_return_val_if_fail (self != NULL && train != NULL, 0);
+  Command *c = command_new (CMD_DATASET);
+  c->train = train;
+  c->test = test;
+  return push (self, c);
+}
+
+void
+cs_trainer_set_device (CsTrainer *self, const char *device)
+{
+  g_return_if_fail (self != NULL && device != NULL);
+  Command *c = command_new (CMD_DEVICE);
+  c->device = g_strdup (device);
+  push (self, c);
+}
+
+void
+cs_trainer_set_backend (CsTrainer *self, const CsBackend *backend)
+{
+  g_return_if_fail (self != NULL && backend != NULL);
+  Command *c = command_new (CMD_BACKEND);
+  c->backend = backend;
+  push (self, c);
+}
+
+void
+cs_trainer_evaluate (CsTrainer *self)
+{
+  g_return_if_fail (self != NULL);
+  push (self, command_new (CMD_EVALUATE));
+}
+
+void
+cs_trainer_set_evaluate_each_epoch (CsTrainer *self, gboolean each_epoch)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_EVALUATE_EACH_EPOCH);
+  c->flag = each_epoch;
+  push (self, c);
+}
+
+void
+cs_trainer_watch (CsTrainer *self, guint test_index)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_WATCH);
+  c->n = test_index;
+  push (self, c);
+}
+
+void
+cs_trainer_watch_image (CsTrainer *self, const float *pixels, gsize n, int label)
+{
+  g_return_if_fail (self != NULL && pixels != NULL);
+  Command *c = command_new (CMD_WATCH_IMAGE);
+  c->image = g_memdup2 (pixels, n * sizeof (float));
+  c->n = n;
+  c->label = label;
+  push (self, c);
+}
+
+void
+cs_trainer_set_snapshot_func (CsTrainer *self, CsTrainerSnapshotFunc func, gpointer user_data,
+                              GDestroyNotify snapshot_free)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_SNAPSHOT_FUNC);
+  c->func = (gpointer) func;
+  c->user_data = user_data;
+  c->destroy = snapshot_free;
+  push (self, c);
+}
+
+void
+cs_trainer_request_snapshot (CsTrainer *self)
+{
+  g_return_if_fail (self != NULL);
+  push (self, command_new (CMD_REQUEST_SNAPSHOT));
+}
+
+void
+cs_trainer_set_intervals (CsTrainer *self, guint status_ms, guint snapshot_ms)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_INTERVALS);
+  c->n2 = status_ms;
+  c->n3 = snapshot_ms;
+  push (self, c);
+}
+
+void
+cs_trainer_invoke (CsTrainer *self, CsTrainerFunc func, gpointer user_data,
+                   GDestroyNotify user_data_free)
+{
+  g_return_if_fail (self != NULL && func != NULL);
+  Command *c = command_new (CMD_INVOKE);
+  c->func = (gpointer) func;
+  c->user_data = user_data;
+  c->destroy = user_data_free;
+  push (self, c);
+}
+
+/* ---- what comes back ------------------------------------------------------ */
+
+void
+cs_trainer_set_update_func (CsTrainer *self, GMainContext *context, CsTrainerUpdateFunc func,
+                            gpointer user_data, GDestroyNotify user_data_free)
+{
+  g_return_if_fail (self != NULL);
+
+  GMainContext *ctx = context ? g_main_context_ref (context)
+                              : g_main_context_ref_thread_default ();
+  cs_mutex_lock (&self->lock);
+  GMainContext *old_context = self->context;
+  gpointer old_data = self->update_data;
+  GDestroyNotify old_free = self->update_data_free;
+  self->context = ctx;
+  self->update_func = func;
+  self->update_data = user_data;
+  self->update_data_free = user_data_free;
+  /* the newest status at once */
+  GSource *source = queue_update_locked (self);
+  GMainContext *attach_to = source ? g_main_context_ref (ctx) : NULL;
+  cs_mutex_unlock (&self->lock);
+
+  attach (source, attach_to);
+  if (old_context != NULL)
+    g_main_context_unref (old_context);
+  if (old_free != NULL)
+    old_free (old_data);
+}
+
+void
+cs_trainer_get_status (CsTrainer *self, CsTrainerStatus *status)
+{
+  g_return_if_fail (self != NULL && status != NULL);
+  cs_mutex_lock (&self->lock);
+  *status = self->status;
+  cs_mutex_unlock (&self->lock);
+}
+
+gpointer
+cs_trainer_take_snapshot (CsTrainer *self, guint64 *generation)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  gpointer snap = NULL, stale = NULL;
+  GDestroyNotify stale_free = NULL;
+  cs_mutex_lock (&self->lock);
+  if (self->slot != NULL && self->slot_generation >= self->generation_queued)
+    {
+      snap = g_steal_pointer (&self->slot);
+      if (generation != NULL)
+        *generation = self->slot_generation;
+    }
+  else if (self->slot != NULL)
+    {
+      stale = g_steal_pointer (&self->slot);
+      stale_free = self->slot_free;
+    }
+  cs_mutex_unlock (&self->lock);
+  if (stale != NULL && stale_free != NULL)
+    stale_free (stale);
+  return snap;
+}
+
+void
+cs_trainer_sync_history (CsTrainer *self, CsTrainHistory *history)
+{
+  g_return_if_fail (self != NULL && history != NULL);
+  cs_mutex_lock (&self->lock);
+  cs_train_history_sync (history, self->history);
+  cs_mutex_unlock (&self->lock);
+}
+
+gboolean
+cs_trainer_wait_idle (CsTrainer *self, gint64 timeout_us)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  gint64 end = g_get_monotonic_time () + timeout_us;
+  cs_mutex_lock (&self->lock);
+  while (!self->idle)
+    if (!cs_cond_wait_until (&self->idle_cond, &self->lock, end))
+      break;
+  gboolean idle = self->idle;
+  cs_mutex_unlock (&self->lock);
+  return idle;
+}
