@@ -145,6 +145,9 @@ run (Options *o)
   g_autofree gint32 *y = g_new (gint32, o->batch_size);
   g_autofree float *probs = g_new (float, (gsize) o->batch_size * C);
 
+  /* from here on Ctrl-C stops between batches (the banner below tells
+   * a script that it is safe to send) */
+  cs_cli_catch_interrupts ();
   gboolean tty = !o->json && isatty (fileno (stdout));
   int threads = cs_backend_cpu_get_threads ();
   if (o->json)
@@ -176,7 +179,6 @@ run (Options *o)
       fflush (stdout);
     }
 
-  cs_cli_catch_interrupts ();
   guint32 per_epoch = cs_batcher_batches_per_epoch (batcher);
   int status = 0;
   for (int epoch = 1; epoch <= o->epochs && status == 0; epoch++)

@@ -211,7 +211,8 @@ def main():
     e = dict(os.environ)
     p = subprocess.Popen([CLI, "train", "-m", "simple-cnn", "-e", "3", "-t", "1", "--save", ckpt],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
-    time.sleep(1.5)
+    p.stdout.readline()  # the banner: interrupts are caught from here on
+    time.sleep(0.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
     with open(ckpt, "rb") as f:
