@@ -31,6 +31,7 @@
  */
 #include "gemm-avx512.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -54,37 +55,35 @@
 
 G_STATIC_ASSERT (A_FLOATS >= MR * KC_MAX && B_FLOATS >= NR * KC_MAX);
 
-/* Whether the kernels can run here, whatever the environment says. */
+/* Whether the kernels can run here, whatever the environment says
+ * (asked once, by cs_gemm_avx512_available). */
 static gboolean
 cpu_has_avx512f (void)
 {
-  static gsize once = 0;
-  static gboolean has = FALSE;
-
-  if (g_once_init_enter (&once))
-    {
 #if HAVE_AVX512_KERNELS
-      __builtin_cpu_init ();
-      /* libgcc's check includes the OS saving the zmm registers (XCR0). */
-      has = __builtin_cpu_supports ("avx512f");
+  __builtin_cpu_init ();
+  /* libgcc's check includes the OS saving the zmm registers (XCR0). */
+  return __builtin_cpu_supports ("avx512f");
+#else
+  return FALSE;
 #endif
-      g_once_init_leave (&once, 1);
-    }
-  return has;
 }
 
 gboolean
 cs_gemm_avx512_available (void)
 {
-  static gsize once = 0;
-  static gboolean available = FALSE;
+  /* 0: not decided yet, 1: no, 2: yes. Threads that race here compute the
+   * same answer; C11 atomics (not g_once, whose release ThreadSanitizer
+   * cannot see inside GLib) make the sharing visible to the checker. */
+  static _Atomic int state = 0;
 
-  if (g_once_init_enter (&once))
+  int s = atomic_load_explicit (&state, memory_order_acquire);
+  if (s == 0)
     {
-      available = cpu_has_avx512f () && g_getenv ("CONVSCOPE_NO_AVX512") == NULL;
-      g_once_init_leave (&once, 1);
+      s = cpu_has_avx512f () && g_getenv ("CONVSCOPE_NO_AVX512") == NULL ? 2 : 1;
+      atomic_store_explicit (&state, s, memory_order_release);
     }
-  return available;
+  return s == 2;
 }
 
 /* C (M, N) = beta · C, not reading C when beta is 0. */
