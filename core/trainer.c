@@ -387,6 +387,7 @@ start_run (CsTrainer *self, guint64 gen)
   CsTrainerStatus *s = &r->status;
   s->state = CS_TRAINER_PAUSED;
   s->step = 0;
+  s->optim_step = 0;
   s->epoch = 0;
   s->batch = 0;
   s->examples_seen = 0;
@@ -579,6 +580,7 @@ train_batch (CsTrainer *self)
     }
 
   s->step = cs_model_get_step (r->model);
+  s->optim_step = cs_optimizer_get_step (r->opt);
   s->epoch = epoch;
   s->batch = r->epoch_batches;
   s->examples_seen += n;
@@ -1062,6 +1064,7 @@ apply (CsTrainer *self, Command *c)
     case CMD_OPTIM:
       r->optim = c->optim;
       cs_optimizer_set_config (r->opt, &r->optim);
+      r->status.optim_step = cs_optimizer_get_step (r->opt);
       break;
     case CMD_LR:
       r->optim.hp.lr = (float) c->lr;

@@ -73,6 +73,8 @@ typedef struct
 
   /* Progress since the last reset. */
   gint64 step;               /* batches trained = optimizer steps */
+  gint64 optim_step;         /* the optimizer's own count, from 0 again when its kind
+                              * changes (Adam's t) */
   guint32 epoch;             /* of the last batch, from 0 */
   guint32 batch;             /* batches of that epoch done so far */
   guint32 batches_per_epoch;
