@@ -20,6 +20,7 @@ frame_clear (gpointer data)
   g_free (f->batch_after);
   g_free (f->batch_p_before);
   g_free (f->batch_p_after);
+  g_free (f->params_before);
 }
 
 CsTrainingFrame *
@@ -49,6 +50,23 @@ read_row (const float *p, int classes, gint32 label, gint32 *cls, float *p_label
   *p_label = label >= 0 && label < classes ? p[label] : NAN;
 }
 
+/* What the hook remembers between two frames, on the trainer's thread. */
+typedef struct
+{
+  float *params;          /* the last frame's parameters … */
+  gsize n;
+  gint64 step;            /* … of this step … */
+  guint64 generation;     /* … and run */
+} HookMemory;
+
+static void
+hook_memory_free (gpointer data)
+{
+  HookMemory *m = data;
+  g_free (m->params);
+  g_free (m);
+}
+
 /* The snapshot hook, on the trainer's thread: copies what the views draw. */
 static gpointer
 make_frame (CsTrainer             *trainer,
@@ -56,8 +74,28 @@ make_frame (CsTrainer             *trainer,
             const CsTrainerStatus *status,
             gpointer               user_data)
 {
+  HookMemory *mem = user_data;
   CsTrainingFrame *f = g_atomic_rc_box_new0 (CsTrainingFrame);
   gboolean after_step = isfinite (status->loss_after);
+
+  /* the weights one step before, for the update a Step made */
+  gsize P = cs_model_get_n_params (model);
+  const float *params = cs_model_get_params (model);   /* a CPU model */
+  if (mem->params != NULL && mem->n == P && mem->generation == status->generation
+      && mem->step == status->step - 1)
+    {
+      f->params_before = g_memdup2 (mem->params, P * sizeof (float));
+      f->n_params = P;
+    }
+  if (mem->n != P)
+    {
+      g_free (mem->params);
+      mem->params = g_new (float, P);
+      mem->n = P;
+    }
+  memcpy (mem->params, params, P * sizeof (float));
+  mem->step = status->step;
+  mem->generation = status->generation;
 
   f->status = *status;
   /* the optimizer's state (2P floats) only after a Step, where the
@@ -111,6 +149,7 @@ struct _CsTraining
   CsTrainingFrame *frame, *previous;
   guint64 n_updates, n_frames;
   gboolean playing;
+  gpointer hook_memory;   /* the hook's, freed after the trainer */
 };
 
 G_DEFINE_FINAL_TYPE (CsTraining, cs_training, G_TYPE_OBJECT)
@@ -137,6 +176,7 @@ cs_training_dispose (GObject *object)
 
   /* joins the thread; nothing is delivered after this */
   g_clear_pointer (&self->trainer, cs_trainer_free);
+  g_clear_pointer (&self->hook_memory, hook_memory_free);
   g_clear_pointer (&self->frame, cs_training_frame_unref);
   g_clear_pointer (&self->previous, cs_training_frame_unref);
 
@@ -234,8 +274,14 @@ on_update (CsTrainer             *trainer,
     }
   if (frame != NULL)
     {
-      g_clear_pointer (&self->previous, cs_training_frame_unref);
-      self->previous = g_steal_pointer (&self->frame);
+      /* the previous frame is of an earlier step: one of the same step (a
+       * snapshot asked for while paused) only replaces the newest */
+      if (self->frame != NULL && self->frame->status.step != frame->status.step)
+        {
+          g_clear_pointer (&self->previous, cs_training_frame_unref);
+          self->previous = g_steal_pointer (&self->frame);
+        }
+      g_clear_pointer (&self->frame, cs_training_frame_unref);
       self->frame = cs_training_frame_ref (frame);
       self->n_frames++;
     }
@@ -281,7 +327,9 @@ cs_training_new_for_data (const char            *model,
   CsTraining *self = g_object_new (CS_TYPE_TRAINING, NULL);
   self->trainer = trainer;
   cs_trainer_get_status (trainer, &self->status);
-  cs_trainer_set_snapshot_func (trainer, make_frame, NULL, (GDestroyNotify) cs_training_frame_unref);
+  HookMemory *memory = g_new0 (HookMemory, 1);
+  self->hook_memory = memory;
+  cs_trainer_set_snapshot_func (trainer, make_frame, memory, (GDestroyNotify) cs_training_frame_unref);
   /* weak: the trainer (and with it every update) goes in dispose */
   cs_trainer_set_update_func (trainer, NULL, on_update, self, NULL);
   /* the first frame: the untrained network on its watched example */

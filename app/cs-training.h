@@ -52,6 +52,12 @@ typedef struct
   /* The probability each gave its true class, before and after (NAN). */
   float *batch_p_before;
   float *batch_p_after;
+  /* The parameters one step before this frame's (the model's parameter
+   * block, n_params floats), when the frame before it on the trainer's
+   * thread was of the step before: always right after a Step from a
+   * pause. NULL otherwise. */
+  float *params_before;
+  gsize n_params;
 } CsTrainingFrame;
 
 #define CS_TYPE_TRAINING_FRAME (cs_training_frame_get_type ())
@@ -80,8 +86,9 @@ CsTrainer             *cs_training_get_trainer   (CsTraining       *self);
 
 const CsTrainerStatus *cs_training_get_status    (CsTraining       *self);
 const CsTrainHistory  *cs_training_get_history   (CsTraining       *self);
-/* The newest frame, and the one before it (for what a Step changed: the
- * two are one step apart right after a Step); NULL before any. */
+/* The newest frame, and the newest of an earlier step (for what a Step
+ * changed: the two are one step apart right after a Step); NULL before
+ * any. */
 CsTrainingFrame       *cs_training_get_frame     (CsTraining       *self);
 CsTrainingFrame       *cs_training_get_previous_frame (CsTraining  *self);
 /* Updates delivered so far, and frames: for the benchmark and tests. */

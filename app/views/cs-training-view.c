@@ -78,18 +78,15 @@ cs_training_view_state_get_update (const CsTrainingViewState *state, CsWeightUpd
 {
   g_return_val_if_fail (state != NULL && u != NULL, FALSE);
 
-  const CsTrainingFrame *f = state->frame, *prev = state->previous;
-  if (f == NULL || prev == NULL || f->snapshot == NULL || prev->snapshot == NULL)
+  const CsTrainingFrame *f = state->frame;
+  if (f == NULL || f->snapshot == NULL || f->params_before == NULL || f->status.optim_step < 1)
     return FALSE;
-  if (f->status.generation != prev->status.generation || f->status.step != prev->status.step + 1
-      || f->status.optim_step < 1)
-    return FALSE;
-  gsize P, P0;
+  gsize P;
   const float *params = cs_snapshot_get_param_block (f->snapshot, &P);
   const float *grads = cs_snapshot_get_grad_block (f->snapshot, NULL);
   const float *optim = cs_snapshot_get_optim_state (f->snapshot, NULL);
-  const float *before = cs_snapshot_get_param_block (prev->snapshot, &P0);
-  if (params == NULL || grads == NULL || optim == NULL || before == NULL || P != P0)
+  const float *before = f->params_before;
+  if (params == NULL || grads == NULL || optim == NULL || f->n_params != P)
     return FALSE;
 
   /* the weight of the first layer with the largest gradient: the one that

@@ -66,8 +66,8 @@ typedef struct
   double after;           /* w after the step: the engine's */
 } CsWeightUpdate;
 
-/* FALSE when the state has no Step to write out: the newest frame is not
- * exactly one step after the one before it (training played, or was
+/* FALSE when the state has no Step to write out: the newest frame does
+ * not hold the weights of the step before (training played, or was
  * reset), or has no optimizer state. */
 gboolean cs_training_view_state_get_update (const CsTrainingViewState *state,
                                             CsWeightUpdate            *update);
