@@ -788,6 +788,8 @@ struct _CsTrainingView
   CsTraining *training;
   CsTrainingViewState state;
   gboolean syncing;          /* setting the controls from the status */
+  gint64 last_redraw;        /* of the figure, monotonic µs */
+  guint redraw_source;       /* a redraw waiting for its time */
   guint64 error_serial;
 
   GtkWidget *toolbar;
@@ -918,6 +920,23 @@ sync_from_status (CsTrainingView *self)
     }
 }
 
+/* While training plays, the figure and the numbers are redrawn at most
+ * every REDRAW_US: what changes between two batches is not worth the
+ * processor time the trainer's threads want (on two cores the main loop
+ * shares them); a pause, a step or a reset shows at once. */
+#define REDRAW_US (100 * 1000)
+
+static gboolean
+redraw_now (gpointer data)
+{
+  CsTrainingView *self = data;
+  self->redraw_source = 0;
+  self->last_redraw = g_get_monotonic_time ();
+  sync_from_status (self);
+  gtk_widget_queue_draw (self->figure);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_updated (CsTraining *training, CsTrainingView *self)
 {
@@ -925,8 +944,16 @@ on_updated (CsTraining *training, CsTrainingView *self)
   self->state.history = cs_training_get_history (training);
   self->state.frame = cs_training_get_frame (training);
   self->state.previous = cs_training_get_previous_frame (training);
-  sync_from_status (self);
-  gtk_widget_queue_draw (self->figure);
+
+  gint64 now = g_get_monotonic_time ();
+  if (self->state.status.state == CS_TRAINER_PAUSED || now - self->last_redraw >= REDRAW_US)
+    {
+      g_clear_handle_id (&self->redraw_source, g_source_remove);
+      redraw_now (self);
+    }
+  else if (self->redraw_source == 0)
+    self->redraw_source = g_timeout_add ((guint) ((self->last_redraw + REDRAW_US - now) / 1000) + 1,
+                                         redraw_now, self);
 }
 
 /* The run, made the first time it is needed, with the settings' values. */
@@ -1161,6 +1188,7 @@ cs_training_view_dispose (GObject *object)
   if (self->training != NULL)
     g_signal_handlers_disconnect_by_data (self->training, self);
   g_clear_object (&self->training);
+  g_clear_handle_id (&self->redraw_source, g_source_remove);
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
