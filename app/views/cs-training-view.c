@@ -1362,6 +1362,12 @@ cs_training_view_init (CsTrainingView *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->figure), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Loss and accuracy curves, the last batch, and one weight's update"), -1);
   gtk_widget_set_parent (self->figure, GTK_WIDGET (self));
+  /* a click on the figure takes the focus out of a text field, so that
+   * Space and → work again */
+  gtk_widget_set_focusable (self->figure, TRUE);
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect_swapped (click, "pressed", G_CALLBACK (gtk_widget_grab_focus), self->figure);
+  gtk_widget_add_controller (self->figure, GTK_EVENT_CONTROLLER (click));
 
   g_signal_connect (self, "map", G_CALLBACK (on_map), NULL);
 
