@@ -367,7 +367,10 @@ test_step_batch_and_loss_after (void)
   g_assert_cmpuint (p->n, ==, 0);
   g_assert_true (isnan (status_of (t).loss_after));
 
+  /* (an invocation queued with the step would run before its batch: the
+   * commands of a round are applied before the round's batch) */
   cs_trainer_step (t, 1);
+  wait_idle (t);
   cs_trainer_invoke (t, copy_peek, p, NULL);
   wait_idle (t);
   double loss = direct_step (d);
