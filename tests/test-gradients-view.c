@@ -855,6 +855,33 @@ test_widget (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, text);
   gtk_test_widget_wait_for_draw (view);
 
+  /* the keys: → the next unit, same pixel; Page Down the next weight,
+   * Page Up back */
+  GtkEventController *keys = NULL;
+  controllers = gtk_widget_observe_controllers (canvas);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      GtkEventController *c = g_list_model_get_item (controllers, i);
+      if (GTK_IS_EVENT_CONTROLLER_KEY (c))
+        keys = c;
+      g_object_unref (c);
+    }
+  g_object_unref (controllers);
+  g_assert_nonnull (keys);
+  gboolean handled = FALSE;
+  g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_Right, 0, 0, &handled);
+  g_assert_true (handled);
+  g_assert_cmpint (state->cursor, ==, 4 * 784 + 100);
+  g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_Page_Down, 0, 0, &handled);
+  g_assert_cmpint (state->weight, ==, 1);
+  g_assert_cmpint (state->cursor, ==, 0);
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (dropdown)), ==, 1);
+  g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_Page_Up, 0, 0, &handled);
+  g_assert_cmpint (state->weight, ==, 0);
+  handled = TRUE;
+  g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_a, 0, 0, &handled);
+  g_assert_false (handled);
+
   /* export through the CsView interface */
   g_autofree char *dir = g_dir_make_tmp ("gradients-view-XXXXXX", NULL);
   g_autofree char *png = g_build_filename (dir, "gradients.png", NULL);

@@ -64,59 +64,63 @@ lut_color (const guint32 *lut, float v, double inv_limit)
   return lut[(int) lround ((t + 1.0) * 0.5 * (LUT_SIZE - 1))];
 }
 
-/* "0.032", "−1.5", "4.1×10⁻⁵": digits significant digits, a power of ten
- * far from 1, real minus signs. */
-static char *
-format_number (double v, int digits)
+/* "10⁻⁵" */
+static void
+append_power (GString *s, int e)
 {
   static const char *const sup[] = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" };
-  double a = fabs (v);
-  GString *s = g_string_new (v < 0 ? "−" : "");
-
-  if (isnan (v))
-    return g_strdup ("—");
-  if (isinf (v))
-    {
-      g_string_append (s, "∞");
-      return g_string_free (s, FALSE);
-    }
-  if (a == 0.0 || (a >= 1e-3 && a < 1e4))
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE], format[8];
-      /* whole numbers in full: "1000", not "1e+03" */
-      g_snprintf (format, sizeof format, a >= pow (10, digits) ? "%%.0f" : "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, a);
-      g_string_append (s, buf);
-      return g_string_free (s, FALSE);
-    }
-  int e = (int) floor (log10 (a));
-  double m = a / pow (10, e);
-  char buf[G_ASCII_DTOSTR_BUF_SIZE], format[8];
-  g_snprintf (format, sizeof format, "%%.%dg", MAX (digits - 1, 1));
-  g_ascii_formatd (buf, sizeof buf, format, m);
-  if (strcmp (buf, "10") == 0)
-    {
-      e++;
-      g_strlcpy (buf, "1", sizeof buf);
-    }
-  g_string_append_printf (s, "%s×10", buf);
+  g_string_append (s, "10");
   if (e < 0)
     g_string_append (s, "⁻");
   g_autofree char *num = g_strdup_printf ("%d", ABS (e));
   for (const char *p = num; *p; p++)
     g_string_append (s, sup[*p - '0']);
+}
+
+/* "0.032", "−1.5", "1000", "4.1×10⁻⁵": digits significant digits, a
+ * power of ten below 10⁻⁴ and from 10⁴ on, real minus signs. */
+static char *
+format_number (double v, int digits)
+{
+  double a = fabs (v);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE], format[8];
+
+  if (isnan (v))
+    return g_strdup ("—");
+  GString *s = g_string_new (v < 0 ? "−" : "");
+  if (isinf (v))
+    g_string_append (s, "∞");
+  else if (a == 0.0 || (a >= 1e-4 && a < 1e4))
+    {
+      /* whole numbers in full: "1000", not "1e+03" */
+      g_snprintf (format, sizeof format, a >= pow (10, digits) ? "%%.0f" : "%%.%dg", digits);
+      g_string_append (s, g_ascii_formatd (buf, sizeof buf, format, a));
+    }
+  else
+    {
+      int e = (int) floor (log10 (a));
+      g_snprintf (format, sizeof format, "%%.%dg", MAX (digits - 1, 1));
+      g_ascii_formatd (buf, sizeof buf, format, a / pow (10, e));
+      if (strcmp (buf, "10") == 0)
+        {
+          e++;
+          g_strlcpy (buf, "1", sizeof buf);
+        }
+      g_string_append_printf (s, "%s×", buf);
+      append_power (s, e);
+    }
   return g_string_free (s, FALSE);
 }
 
-/* "0.001" … "1000" written out, "10⁻⁴" and "10⁴" beyond. */
+/* An axis label: "0.001" … "1000" written out, "10⁻⁴" and "10⁴" beyond. */
 static char *
 format_decade (int e)
 {
   if (e >= -3 && e <= 3)
     return format_number (pow (10, e), 1);
-  g_autofree char *m = format_number (pow (10, e), 1);
-  /* "1×10⁻⁴" → "10⁻⁴" */
-  return g_strdup (g_str_has_prefix (m, "1×") ? m + strlen ("1×") : m);
+  GString *s = g_string_new (NULL);
+  append_power (s, e);
+  return g_string_free (s, FALSE);
 }
 
 /* ---------------------------------------------------------------------------
@@ -390,6 +394,10 @@ typedef struct
   double cell_w, cell_h;      /* of one value */
   double item_w, item_h;      /* of one picture */
   graphene_rect_t detail;     /* the cursor's picture enlarged; empty for a matrix */
+  double detail_title_h;      /* its title, then a caption and a picture per map */
+  double detail_caption_h;
+  double detail_cell;
+  double used_bottom;         /* the lowest thing drawn above the cursor's words */
 } Layout;
 
 static graphene_rect_t
@@ -656,6 +664,24 @@ layout_weights (const CsGradientsViewState *state, Layout *layout)
   double grid_w = (layout->cols - 1) * layout->pitch_x + layout->item_w;
   double grid_h = (layout->rows - 1) * layout->pitch_y + layout->item_h;
 
+  /* the cursor's picture: as large as fits, a kernel's cells at most big
+   * enough for their numbers */
+  if (layout->detail.size.width > 0)
+    {
+      graphene_rect_t d = layout->detail;
+      layout->detail_title_h = f * 1.5;
+      layout->detail_caption_h = f * 1.2;
+      double per_map = (d.size.height - layout->detail_title_h) / layout->n_maps
+                       - layout->detail_caption_h - f * 0.6;
+      double cell = floor (MIN (d.size.width / w->item_cols, per_map / w->item_rows));
+      if (w->arrangement == CS_GRADIENTS_ARRANGE_KERNELS)
+        cell = MIN (cell, floor (f * 3.6));
+      layout->detail_cell = cell;
+      layout->used_bottom = d.origin.y + layout->detail_title_h
+                            + layout->n_maps * (layout->detail_caption_h + cell * w->item_rows
+                                                + f * 0.6);
+    }
+
   for (guint m = 0; m < layout->n_maps; m++)
     {
       MapBox *box = &layout->maps[m];
@@ -669,7 +695,27 @@ layout_weights (const CsGradientsViewState *state, Layout *layout)
       box->area = rect (box->x0, box->y0, grid_w, grid_h);
       box->caption = rect (bx, top, box_w, caption_h);
       box->legend = rect (bx, box->y0 + grid_h + f * (matrix ? 1.7 : 0.5), box_w, f * 2.2);
+      layout->used_bottom = MAX (layout->used_bottom, bottom_of (box->legend));
     }
+}
+
+/* The plot's band plot_h high from top, the weights' below it. */
+static void
+place_bands (const CsGradientsViewState *state, Layout *layout, double top, double avail,
+             double plot_h)
+{
+  double f = layout->font, m = layout->margin, W = layout->title.size.width + 2 * m;
+  /* (start again from the fields both depend on) */
+  Layout fresh;
+  memset (&fresh, 0, sizeof fresh);
+  fresh.font = layout->font;
+  fresh.margin = layout->margin;
+  fresh.title = layout->title;
+  *layout = fresh;
+  layout->plot_band = rect (m, top, W - 2 * m, plot_h);
+  layout->weights_band = rect (m, top + plot_h + f * 1.2, W - 2 * m, avail - plot_h - f * 1.2);
+  layout_plot (state, layout);
+  layout_weights (state, layout);
 }
 
 static void
@@ -680,7 +726,7 @@ compute_layout (const CsGradientsViewState *state, int width, int height, Layout
   double f = layout->font = CLAMP (13.0 * MIN (W / 1280.0, H / 800.0), 9.0, 34.0);
   double m = layout->margin = round (f * 1.2);
   layout->title = rect (m, m * 0.6, W - 2 * m, f * 1.7);
-  if (W < 24 * f || H < 18 * f)
+  if (W < 36 * f || H < 28 * f)
     {
       layout->too_small = TRUE;
       return;
@@ -693,11 +739,22 @@ compute_layout (const CsGradientsViewState *state, int width, int height, Layout
     }
   double top = bottom_of (layout->title) + f * 0.6;
   double avail = H - m - top;
-  double plot_h = round (avail * 0.36);
-  layout->plot_band = rect (m, top, W - 2 * m, plot_h);
-  layout->weights_band = rect (m, top + plot_h + f * 1.2, W - 2 * m, avail - plot_h - f * 1.2);
-  layout_plot (state, layout);
-  layout_weights (state, layout);
+  place_bands (state, layout, top, avail, round (avail * 0.36));
+  /* pictures that leave room below them (few kernels, limited by the
+   * width) give it to the plot, if they keep their size */
+  if (layout->weights_data)
+    {
+      double spare = layout->info.origin.y - f * 0.6 - layout->used_bottom;
+      if (spare > f * 2)
+        {
+          Layout taller = *layout;
+          place_bands (state, &taller, top, avail,
+                       MIN (round (layout->plot_band.size.height + spare), round (avail * 0.55)));
+          if (taller.cell_w == layout->cell_w && taller.cell_h == layout->cell_h
+              && taller.cols == layout->cols && taller.detail_cell == layout->detail_cell)
+            *layout = taller;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------------------
@@ -1345,22 +1402,32 @@ draw_detail (const CsGradientsViewState *state, const Layout *layout, cairo_t *c
     g_snprintf (title, sizeof title, _("Kernel %d ← input %d"), item / w->C_in, item % w->C_in);
   else
     g_snprintf (title, sizeof title, _("Unit %d"), item);
-  double y = d.origin.y;
-  y += draw_text (cr, title, f * 0.95, TRUE, d.origin.x, y, 0.0, d.size.width, INK) + f * 0.3;
-
-  double caption = f * 1.2;
-  double avail_h = (bottom_of (d) - y) / layout->n_maps - caption - f * 0.6;
-  double cell = floor (MIN (d.size.width / w->item_cols, avail_h / w->item_rows));
-  if (w->arrangement == CS_GRADIENTS_ARRANGE_KERNELS)
-    cell = MIN (cell, f * 3.6);
+  draw_text (cr, title, f * 0.95, TRUE, d.origin.x, d.origin.y, 0.0, d.size.width, INK);
+  double y = d.origin.y + layout->detail_title_h;
+  double caption = layout->detail_caption_h, cell = layout->detail_cell;
   if (cell < 1)
     return;
+  /* one size of type for the kernel's numbers, the longest fitting */
+  double size = cell * 0.26;
+  for (guint m = 0; m < layout->n_maps && w->arrangement == CS_GRADIENTS_ARRANGE_KERNELS; m++)
+    {
+      const float *v = map_values (w, layout->maps[m].map);
+      for (gsize k = 0; v != NULL && k < per; k++)
+        {
+          g_autofree char *text = format_number (v[per * item + k], 3);
+          double tw;
+          cs_grid_text_extents (text, cell * 0.26, FALSE, &tw, NULL);
+          size = MIN (size, cell * 0.26 * cell * 0.86 / MAX (tw, 1.0));
+        }
+    }
   for (guint m = 0; m < layout->n_maps; m++)
     {
       const MapBox *box = &layout->maps[m];
       const float *v = map_values (w, box->map);
-      draw_text (cr, box->map == CS_GRADIENTS_MAP_WEIGHTS ? "w" : "∂L/∂w", f * 0.9, FALSE,
-                 d.origin.x, y, 0.0, d.size.width, MUTED);
+      const char *label = box->map == CS_GRADIENTS_MAP_WEIGHTS
+                          ? (v != NULL ? "w" : _("w: none in this snapshot"))
+                          : (v != NULL ? "∂L/∂w" : _("∂L/∂w: none yet"));
+      draw_text (cr, label, f * 0.9, FALSE, d.origin.x, y, 0.0, d.size.width, MUTED);
       y += caption;
       if (v == NULL)
         {
@@ -1371,15 +1438,6 @@ draw_detail (const CsGradientsViewState *state, const Layout *layout, cairo_t *c
       double x0 = d.origin.x;
       if (w->arrangement == CS_GRADIENTS_ARRANGE_KERNELS)
         {
-          /* one size of type for the kernel, the longest number fitting */
-          double size = cell * 0.26;
-          for (int k = 0; k < w->item_rows * w->item_cols; k++)
-            {
-              g_autofree char *text = format_number (src[k], 3);
-              double tw;
-              cs_grid_text_extents (text, cell * 0.26, FALSE, &tw, NULL);
-              size = MIN (size, cell * 0.26 * cell * 0.86 / MAX (tw, 1.0));
-            }
           for (int r = 0; r < w->item_rows; r++)
             for (int c = 0; c < w->item_cols; c++)
               draw_value_cell (cr, rect (x0 + c * cell, y + r * cell, cell, cell), box->limit,
