@@ -4,8 +4,8 @@
  * application window has them (and to take screenshots under Xvfb).
  *
  *   demo-views [--view conv|pool] [--size 1280x800] [--cell ROW,COL] [--export DIR]
- *   demo-views --view gradients [--model mlp|simple-cnn] [--batches N]
- *              [--weight I] [--show both|weights|gradients] [--size WxH] [--export DIR]
+ *   demo-views --view gradients [--model mlp|simple-cnn] [--batches N] [--weight I]
+ *              [--show both|weights|gradients] [--cursor E] [--size WxH] [--export DIR]
  *
  * The pooling view follows the Convolution view's edits, as the application
  * will connect them. --export writes each view as PNG, SVG and PDF into DIR
@@ -26,6 +26,7 @@
 #include "core/trainer.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdlib.h>
 
 static char *opt_view = NULL;
@@ -36,6 +37,7 @@ static char *opt_model = NULL;
 static int opt_batches = 300;
 static int opt_weight = -1;
 static char *opt_show = NULL;
+static int opt_cursor = -1;
 
 static const GOptionEntry entries[] = {
   { "view", 0, 0, G_OPTION_ARG_STRING, &opt_view, "The view shown first", "conv|pool|gradients" },
@@ -49,6 +51,8 @@ static const GOptionEntry entries[] = {
   { "weight", 0, 0, G_OPTION_ARG_INT, &opt_weight, "Gradients: the weight shown [0]", "I" },
   { "show", 0, 0, G_OPTION_ARG_STRING, &opt_show, "Gradients: what the maps show [both]",
     "both|weights|gradients" },
+  { "cursor", 0, 0, G_OPTION_ARG_INT, &opt_cursor,
+    "Gradients: the element under the cursor [the largest gradient]", "E" },
   { NULL },
 };
 
@@ -132,6 +136,25 @@ configure_gradients (GtkWidget *view)
   return TRUE;
 }
 
+/* The cursor on --cursor, or on the gradient largest in magnitude. */
+static void
+place_cursor (GtkWidget *view)
+{
+  const CsGradientsViewState *state = cs_gradients_view_get_state (CS_GRADIENTS_VIEW (view));
+  gsize n = 0;
+  const float *g = cs_gradients_view_state_get_values (state, CS_GRADIENTS_MAP_GRADIENTS, &n);
+  int e = opt_cursor;
+  if (e < 0 && g != NULL)
+    {
+      e = 0;
+      for (gsize i = 1; i < n; i++)
+        if (fabsf (g[i]) > fabsf (g[e]))
+          e = (int) i;
+    }
+  if (e >= 0)
+    cs_gradients_view_set_cursor (CS_GRADIENTS_VIEW (view), e);
+}
+
 /* Trains N batches headless, then draws the view into DIR. */
 static gboolean
 export_gradients (int width, int height)
@@ -157,6 +180,7 @@ export_gradients (int width, int height)
   cs_gradients_view_set_history (CS_GRADIENTS_VIEW (view), history);
   cs_gradients_view_set_snapshot (CS_GRADIENTS_VIEW (view), snap);
   gboolean ok = configure_gradients (view);
+  place_cursor (view);
   const char *ext[] = { "png", "svg", "pdf" };
   for (int e = 0; ok && e < 3; e++)
     {

@@ -881,6 +881,12 @@ test_widget (Fixture *f, gconstpointer data)
   handled = TRUE;
   g_signal_emit_by_name (keys, "key-pressed", GDK_KEY_a, 0, 0, &handled);
   g_assert_false (handled);
+  g_assert_true (cs_gradients_view_set_cursor (gv, 256 * 784 - 1));
+  g_assert_false (cs_gradients_view_set_cursor (gv, 256 * 784));
+  g_assert_cmpint (state->cursor, ==, 256 * 784 - 1);
+  g_free (text);
+  text = cs_gradients_view_state_describe_cursor (state);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, text);
 
   /* export through the CsView interface */
   g_autofree char *dir = g_dir_make_tmp ("gradients-view-XXXXXX", NULL);

@@ -501,6 +501,21 @@ cs_gradients_view_select_weight (CsGradientsView *self, int weight)
   return TRUE;
 }
 
+gboolean
+cs_gradients_view_set_cursor (CsGradientsView *self, int element)
+{
+  g_return_val_if_fail (CS_IS_GRADIENTS_VIEW (self), FALSE);
+  gsize n = 0;
+  if (element < 0 || cs_gradients_view_state_get_shown_weight (&self->state) < 0)
+    return FALSE;
+  cs_gradients_view_state_get_values (&self->state, CS_GRADIENTS_MAP_WEIGHTS, &n);
+  if ((gsize) element >= n)
+    return FALSE;
+  self->state.cursor = element;
+  cursor_changed (self);
+  return TRUE;
+}
+
 const CsGradientsViewState *
 cs_gradients_view_get_state (CsGradientsView *self)
 {

@@ -197,6 +197,9 @@ void        cs_gradients_view_set_smooth        (CsGradientsView       *self,
 gboolean    cs_gradients_view_get_smooth        (CsGradientsView       *self);
 gboolean    cs_gradients_view_select_weight     (CsGradientsView       *self,
                                                  int                    weight);
+/* Puts the cursor on element of the weight shown; FALSE past its end. */
+gboolean    cs_gradients_view_set_cursor        (CsGradientsView       *self,
+                                                 int                    element);
 const CsGradientsViewState *cs_gradients_view_get_state (CsGradientsView *self);
 
 G_END_DECLS
