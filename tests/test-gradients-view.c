@@ -492,6 +492,32 @@ test_norm_heights (void)
     }
 }
 
+/* After one batch: a dot for each layer, in the middle of the plot. */
+static void
+test_norm_one_batch (void)
+{
+  g_autoptr(CsTrainHistory) h = mlp_history (1, 1e-2f, 1e-1f, 2e-1f);
+  g_autoptr(CsGradientNorms) norms = cs_gradient_norms_new ();
+  cs_gradient_norms_update (norms, h);
+  CsGradientsViewState state;
+  cs_gradients_view_state_init (&state);
+  state.norms = norms;
+  double lo, hi;
+  gint64 first, last;
+  graphene_rect_t plot;
+  g_assert_true (cs_gradients_view_state_get_axes (&state, &lo, &hi, &first, &last));
+  g_assert_cmpint (first, ==, 1);
+  g_assert_cmpint (last, ==, 1);
+  g_assert_true (cs_gradients_view_state_get_plot_rect (&state, W, H, &plot));
+  cairo_surface_t *s = draw (&state, W, H);
+  double x = plot.origin.x + plot.size.width / 2;
+  g_assert_true (colour_near (s, x, expected_y (plot, lo, hi, 1e-2), 0, cs_palette_qualitative (0)));
+  g_assert_true (colour_near (s, x, expected_y (plot, lo, hi, 1e-1), 0, cs_palette_qualitative (1)));
+  g_assert_false (colour_near (s, x - 8, expected_y (plot, lo, hi, 1e-2), 2,
+                               cs_palette_qualitative (0)));
+  cairo_surface_destroy (s);
+}
+
 /* Layers without parameters have no line and no legend row. */
 static void
 test_norm_layers (void)
@@ -925,6 +951,7 @@ main (int argc, char **argv)
   ADD ("simple-cnn", "surfaces", test_surfaces);
 #undef ADD
   g_test_add_func ("/app/gradients-view/norms/heights", test_norm_heights);
+  g_test_add_func ("/app/gradients-view/norms/one-batch", test_norm_one_batch);
   g_test_add_func ("/app/gradients-view/norms/layers", test_norm_layers);
   g_test_add_func ("/app/gradients-view/norms/spike", test_norm_spike);
   g_test_add_func ("/app/gradients-view/norms/real-run", test_norm_real_run);
