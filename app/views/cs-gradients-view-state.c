@@ -657,7 +657,7 @@ layout_weights (const CsGradientsViewState *state, Layout *layout)
     }
   /* a matrix has its sizes written under it, above the legend */
   gboolean matrix = w->arrangement == CS_GRADIENTS_ARRANGE_MATRIX;
-  double caption_h = f * 1.5, legend_h = f * (matrix ? 3.4 : 2.2), gap = f * 2.0;
+  double caption_h = f * (matrix ? 1.9 : 1.5), legend_h = f * (matrix ? 3.4 : 2.2), gap = f * 2.0;
   double box_w = (right - left - gap * (layout->n_maps - 1)) / layout->n_maps;
   double box_h = bottom - top - caption_h - legend_h;
   layout_grid (layout, box_w, box_h);
@@ -1171,23 +1171,42 @@ cell_rect (const Layout *layout, const MapBox *box, gsize element)
                layout->cell_h);
 }
 
-/* All pictures of a map in one image, a value per pixel, the pictures
- * in their grid with a pixel between them; drawn picture by picture, each
- * scaled to its rectangle. */
+/* Copies a picture's edge pixels into the ring around it, so that a
+ * filter shrinking the picture blends its edge with itself. */
+static void
+pad_picture (guint8 *data, int stride, int x, int y, int w, int h)
+{
+  for (int r = 0; r < h; r++)
+    {
+      guint32 *row = (guint32 *) (data + (gsize) (y + r) * stride);
+      row[x - 1] = row[x];
+      row[x + w] = row[x + w - 1];
+    }
+  memcpy ((guint32 *) (data + (gsize) (y - 1) * stride) + x - 1,
+          (guint32 *) (data + (gsize) y * stride) + x - 1, (gsize) (w + 2) * 4);
+  memcpy ((guint32 *) (data + (gsize) (y + h) * stride) + x - 1,
+          (guint32 *) (data + (gsize) (y + h - 1) * stride) + x - 1, (gsize) (w + 2) * 4);
+}
+
+/* All pictures of a map in one image, a value per pixel, in their grid
+ * with a ring of two pixels around each; then drawn picture by picture,
+ * each scaled to its rectangle. */
 static void
 paint_map (const Layout *layout, const MapBox *box, const float *v, cairo_t *cr)
 {
   const Weight *w = &layout->weight;
   int tw = w->item_cols, th = w->item_rows;
-  int img_w = layout->cols * (tw + 1), img_h = layout->rows * (th + 1);
-  /* a matrix with more columns than pixels: each group of `step` columns
-   * drawn as its strongest value (averaging would wash a gradient out) */
-  int step = 1;
-  if (w->arrangement == CS_GRADIENTS_ARRANGE_MATRIX && layout->cell_w < 1.0)
-    step = (int) ceil (1.0 / layout->cell_w);
-  int cols_img = (tw + step - 1) / step;
+  /* a matrix with more rows or columns than pixels: each block of
+   * xstep × ystep values drawn as its strongest (averaging would wash a
+   * gradient out) */
+  int xstep = 1, ystep = 1;
   if (w->arrangement == CS_GRADIENTS_ARRANGE_MATRIX)
-    img_w = cols_img + 1;
+    {
+      xstep = layout->cell_w < 1.0 ? (int) ceil (1.0 / layout->cell_w) : 1;
+      ystep = layout->cell_h < 1.0 ? (int) ceil (1.0 / layout->cell_h) : 1;
+    }
+  int pw = (tw + xstep - 1) / xstep, ph = (th + ystep - 1) / ystep;
+  int img_w = layout->cols * (pw + 2), img_h = layout->rows * (ph + 2);
   if (img_w > 16384 || img_h > 16384)
     return;
 
@@ -1205,43 +1224,50 @@ paint_map (const Layout *layout, const MapBox *box, const float *v, cairo_t *cr)
   gsize per = (gsize) tw * th;
   for (int i = 0; i < w->n_items; i++)
     {
-      int gx = (i % layout->cols) * (tw + 1), gy = (i / layout->cols) * (th + 1);
+      int gx = (i % layout->cols) * (pw + 2) + 1, gy = (i / layout->cols) * (ph + 2) + 1;
       const float *src = v + per * i;
-      for (int r = 0; r < th; r++)
+      for (int r = 0; r < ph; r++)
         {
           guint32 *row = (guint32 *) (data + (gsize) (gy + r) * stride) + gx;
-          const float *vr = src + (gsize) r * tw;
-          if (step == 1)
-            for (int c = 0; c < tw; c++)
-              row[c] = lut_color (lut, vr[c], inv);
-          else
-            for (int c = 0; c < cols_img; c++)
-              {
-                float strongest = vr[c * step];
-                for (int k = c * step + 1; k < MIN ((c + 1) * step, tw); k++)
-                  if (fabsf (vr[k]) > fabsf (strongest))
-                    strongest = vr[k];
-                row[c] = lut_color (lut, strongest, inv);
-              }
+          if (xstep == 1 && ystep == 1)
+            {
+              const float *vr = src + (gsize) r * tw;
+              for (int c = 0; c < tw; c++)
+                row[c] = lut_color (lut, vr[c], inv);
+              continue;
+            }
+          for (int c = 0; c < pw; c++)
+            {
+              float strongest = NAN;
+              for (int y = r * ystep; y < MIN ((r + 1) * ystep, th); y++)
+                for (int x = c * xstep; x < MIN ((c + 1) * xstep, tw); x++)
+                  {
+                    float a = src[(gsize) y * tw + x];
+                    if (isnan (strongest) || fabsf (a) > fabsf (strongest))
+                      strongest = a;
+                  }
+              row[c] = lut_color (lut, strongest, inv);
+            }
         }
+      pad_picture (data, stride, gx, gy, pw, ph);
     }
   cairo_surface_mark_dirty (img);
 
+  double sx = layout->cell_w * xstep, sy = layout->cell_h * ystep;  /* device per pixel */
   cairo_pattern_t *pattern = cairo_pattern_create_for_surface (img);
-  gboolean shrink = layout->cell_w * step < 1.0 || layout->cell_h < 1.0;
-  cairo_pattern_set_filter (pattern, shrink ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+  cairo_pattern_set_filter (pattern, sx < 1.0 || sy < 1.0 ? CAIRO_FILTER_GOOD
+                                                          : CAIRO_FILTER_NEAREST);
   cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
   cairo_save (cr);
   cairo_set_source (cr, pattern);
   for (int i = 0; i < w->n_items; i++)
     {
       graphene_rect_t r = item_rect (layout, box, i);
-      int gx = (i % layout->cols) * (tw + 1), gy = (i / layout->cols) * (th + 1);
-      /* device → image: (x − r.x) / cell + gx */
+      int gx = (i % layout->cols) * (pw + 2) + 1, gy = (i / layout->cols) * (ph + 2) + 1;
+      /* device → image: (x − r.x) / sx + gx */
       cairo_matrix_t m;
-      cairo_matrix_init_scale (&m, 1.0 / (layout->cell_w * step), 1.0 / layout->cell_h);
-      cairo_matrix_translate (&m, -r.origin.x + gx * layout->cell_w * step,
-                              -r.origin.y + gy * layout->cell_h);
+      cairo_matrix_init_scale (&m, 1.0 / sx, 1.0 / sy);
+      cairo_matrix_translate (&m, -r.origin.x + gx * sx, -r.origin.y + gy * sy);
       cairo_pattern_set_matrix (pattern, &m);
       cairo_rectangle (cr, r.origin.x, r.origin.y, r.size.width, r.size.height);
       cairo_fill (cr);
