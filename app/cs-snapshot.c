@@ -504,20 +504,20 @@ cs_snapshot_get_layer_param_grad (CsSnapshot *self, guint layer, const char *nam
 }
 
 guint
-cs_snapshot_get_n_params (CsSnapshot *self)
+cs_snapshot_get_n_param_tensors (CsSnapshot *self)
 {
   return self->n_params;
 }
 
 const char *
-cs_snapshot_get_param_name (CsSnapshot *self, guint i)
+cs_snapshot_get_param_tensor_name (CsSnapshot *self, guint i)
 {
   g_return_val_if_fail (i < self->n_params, NULL);
   return self->params[i].name;
 }
 
 guint
-cs_snapshot_get_param_layer (CsSnapshot *self, guint i)
+cs_snapshot_get_param_tensor_layer (CsSnapshot *self, guint i)
 {
   g_return_val_if_fail (i < self->n_params, 0);
   return self->params[i].layer;

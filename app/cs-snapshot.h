@@ -120,12 +120,13 @@ const CsTensor  *cs_snapshot_get_layer_param_grad (CsSnapshot      *snapshot,
                                                    guint            layer,
                                                    const char      *name);
 
-/* The trainable parameters in the state dict's order: how many, and the
- * i-th's name ("3.conv1.weight") and layer; for a view to list them. */
-guint            cs_snapshot_get_n_params         (CsSnapshot      *snapshot);
-const char      *cs_snapshot_get_param_name       (CsSnapshot      *snapshot,
+/* The trainable parameter tensors in the state dict's order: how many,
+ * and the i-th's name ("3.conv1.weight") and layer; for a view to list
+ * them. */
+guint            cs_snapshot_get_n_param_tensors  (CsSnapshot      *snapshot);
+const char      *cs_snapshot_get_param_tensor_name (CsSnapshot     *snapshot,
                                                    guint            i);
-guint            cs_snapshot_get_param_layer      (CsSnapshot      *snapshot,
+guint            cs_snapshot_get_param_tensor_layer (CsSnapshot    *snapshot,
                                                    guint            i);
 
 /* Whether two snapshots come from models of the same layers and shapes

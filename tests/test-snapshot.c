@@ -376,15 +376,15 @@ test_residual (void)
       const CsModelEntry *entry = cs_model_get_entry (model, e);
       if (entry->param->grad == NULL)
         continue;
-      g_assert_cmpuint (k, <, cs_snapshot_get_n_params (snap));
-      g_assert_cmpstr (cs_snapshot_get_param_name (snap, k), ==, entry->name);
-      g_assert_cmpuint (cs_snapshot_get_param_layer (snap, k), ==, entry->layer);
+      g_assert_cmpuint (k, <, cs_snapshot_get_n_param_tensors (snap));
+      g_assert_cmpstr (cs_snapshot_get_param_tensor_name (snap, k), ==, entry->name);
+      g_assert_cmpuint (cs_snapshot_get_param_tensor_layer (snap, k), ==, entry->layer);
       k++;
     }
-  g_assert_cmpuint (k, ==, cs_snapshot_get_n_params (snap));
-  g_assert_cmpstr (cs_snapshot_get_param_name (snap, 0), ==, "0.weight");
-  g_assert_cmpstr (cs_snapshot_get_param_name (snap, 3), ==, "3.conv1.weight");
-  g_assert_cmpuint (cs_snapshot_get_param_layer (snap, 3), ==, 3);
+  g_assert_cmpuint (k, ==, cs_snapshot_get_n_param_tensors (snap));
+  g_assert_cmpstr (cs_snapshot_get_param_tensor_name (snap, 0), ==, "0.weight");
+  g_assert_cmpstr (cs_snapshot_get_param_tensor_name (snap, 3), ==, "3.conv1.weight");
+  g_assert_cmpuint (cs_snapshot_get_param_tensor_layer (snap, 3), ==, 3);
 }
 
 int

@@ -142,11 +142,11 @@ weight_param (const CsGradientsViewState *state, guint i)
 {
   if (state->snapshot == NULL)
     return -1;
-  guint n = cs_snapshot_get_n_params (state->snapshot), k = 0;
+  guint n = cs_snapshot_get_n_param_tensors (state->snapshot), k = 0;
   for (guint p = 0; p < n; p++)
     {
       const CsTensor *t = param_tensor (state->snapshot,
-                                        cs_snapshot_get_param_name (state->snapshot, p));
+                                        cs_snapshot_get_param_tensor_name (state->snapshot, p));
       if (t == NULL || t->ndim < 2)
         continue;
       if (k++ == i)
@@ -160,11 +160,11 @@ cs_gradients_view_state_get_n_weights (const CsGradientsViewState *state)
 {
   if (state->snapshot == NULL)
     return 0;
-  guint n = cs_snapshot_get_n_params (state->snapshot), k = 0;
+  guint n = cs_snapshot_get_n_param_tensors (state->snapshot), k = 0;
   for (guint p = 0; p < n; p++)
     {
       const CsTensor *t = param_tensor (state->snapshot,
-                                        cs_snapshot_get_param_name (state->snapshot, p));
+                                        cs_snapshot_get_param_tensor_name (state->snapshot, p));
       k += t != NULL && t->ndim >= 2;
     }
   return k;
@@ -175,7 +175,7 @@ cs_gradients_view_state_get_weight_name (const CsGradientsViewState *state, guin
 {
   int p = weight_param (state, i);
   g_return_val_if_fail (p >= 0, NULL);
-  return cs_snapshot_get_param_name (state->snapshot, (guint) p);
+  return cs_snapshot_get_param_tensor_name (state->snapshot, (guint) p);
 }
 
 guint
@@ -183,7 +183,7 @@ cs_gradients_view_state_get_weight_layer (const CsGradientsViewState *state, gui
 {
   int p = weight_param (state, i);
   g_return_val_if_fail (p >= 0, 0);
-  return cs_snapshot_get_param_layer (state->snapshot, (guint) p);
+  return cs_snapshot_get_param_tensor_layer (state->snapshot, (guint) p);
 }
 
 static char *
@@ -201,8 +201,8 @@ cs_gradients_view_state_describe_weight (const CsGradientsViewState *state, guin
   int p = weight_param (state, i);
   g_return_val_if_fail (p >= 0, NULL);
   CsSnapshot *snap = state->snapshot;
-  const char *name = cs_snapshot_get_param_name (snap, (guint) p);
-  guint layer = cs_snapshot_get_param_layer (snap, (guint) p);
+  const char *name = cs_snapshot_get_param_tensor_name (snap, (guint) p);
+  guint layer = cs_snapshot_get_param_tensor_layer (snap, (guint) p);
   const char *local = strchr (name, '.') ? strchr (name, '.') + 1 : name;
   g_autofree char *shape = shape_text (param_tensor (snap, name));
   return g_strdup_printf ("%u %s · %s %s", layer, cs_snapshot_get_layer_title (snap, layer),
@@ -266,8 +266,8 @@ get_weight (const CsGradientsViewState *state, Weight *w)
     return FALSE;
   CsSnapshot *snap = state->snapshot;
   int p = weight_param (state, (guint) w->index);
-  w->name = cs_snapshot_get_param_name (snap, (guint) p);
-  w->layer = cs_snapshot_get_param_layer (snap, (guint) p);
+  w->name = cs_snapshot_get_param_tensor_name (snap, (guint) p);
+  w->layer = cs_snapshot_get_param_tensor_layer (snap, (guint) p);
   w->value = cs_snapshot_get_param (snap, w->name);
   w->grad = cs_snapshot_get_param_grad (snap, w->name);
   const CsTensor *t = param_tensor (snap, w->name);
