@@ -517,6 +517,26 @@ cs_snapshot_get_layer_param_grad (CsSnapshot *self, guint layer, const char *nam
   return p != NULL && p->grad.data != NULL ? &p->grad : NULL;
 }
 
+guint
+cs_snapshot_get_n_param_tensors (CsSnapshot *self)
+{
+  return self->n_params;
+}
+
+const char *
+cs_snapshot_get_param_tensor_name (CsSnapshot *self, guint i)
+{
+  g_return_val_if_fail (i < self->n_params, NULL);
+  return self->params[i].name;
+}
+
+guint
+cs_snapshot_get_param_tensor_layer (CsSnapshot *self, guint i)
+{
+  g_return_val_if_fail (i < self->n_params, 0);
+  return self->params[i].layer;
+}
+
 gboolean
 cs_snapshot_same_structure (CsSnapshot *a, CsSnapshot *b)
 {

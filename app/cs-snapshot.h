@@ -125,6 +125,15 @@ const CsTensor  *cs_snapshot_get_layer_param_grad (CsSnapshot      *snapshot,
                                                    guint            layer,
                                                    const char      *name);
 
+/* The trainable parameter tensors in the state dict's order: how many,
+ * and the i-th's name ("3.conv1.weight") and layer; for a view to list
+ * them. */
+guint            cs_snapshot_get_n_param_tensors  (CsSnapshot      *snapshot);
+const char      *cs_snapshot_get_param_tensor_name (CsSnapshot     *snapshot,
+                                                   guint            i);
+guint            cs_snapshot_get_param_tensor_layer (CsSnapshot    *snapshot,
+                                                   guint            i);
+
 /* The whole parameter block (cs_model_get_params ()'s order: every
  * parameter's tensor above is a view into it), its gradients, and the
  * optimizer's state: (2, P), the first state float of every parameter,

@@ -391,6 +391,23 @@ test_residual (void)
                  == cs_snapshot_get_param (snap, "3.conv1.weight"));
   g_assert_null (cs_snapshot_get_param (snap, "1.running_mean"));
   g_assert_nonnull (cs_snapshot_get_param (snap, "1.weight"));
+
+  /* the list of them: the model's entries with a gradient, in its order */
+  guint k = 0;
+  for (guint e = 0; e < cs_model_get_n_entries (model); e++)
+    {
+      const CsModelEntry *entry = cs_model_get_entry (model, e);
+      if (entry->param->grad == NULL)
+        continue;
+      g_assert_cmpuint (k, <, cs_snapshot_get_n_param_tensors (snap));
+      g_assert_cmpstr (cs_snapshot_get_param_tensor_name (snap, k), ==, entry->name);
+      g_assert_cmpuint (cs_snapshot_get_param_tensor_layer (snap, k), ==, entry->layer);
+      k++;
+    }
+  g_assert_cmpuint (k, ==, cs_snapshot_get_n_param_tensors (snap));
+  g_assert_cmpstr (cs_snapshot_get_param_tensor_name (snap, 0), ==, "0.weight");
+  g_assert_cmpstr (cs_snapshot_get_param_tensor_name (snap, 3), ==, "3.conv1.weight");
+  g_assert_cmpuint (cs_snapshot_get_param_tensor_layer (snap, 3), ==, 3);
 }
 
 int

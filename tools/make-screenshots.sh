@@ -1,7 +1,8 @@
 #!/bin/sh
 # Makes the screenshots in docs/screenshots/ from the real application: the
 # end-to-end test (tests/test-e2e.py) draws a 7 and saves the window at
-# 1280×800 and 1920×1080 on a private Xvfb (tests/gui/run-xvfb.sh).
+# 1280×800 and 1920×1080 on a private Xvfb (tests/gui/run-xvfb.sh); and the
+# Gradients view on two short training runs.
 # Needs a build (meson compile -C build) and tools/install-deps.sh's packages.
 set -eu
 cd "$(dirname "$0")/.."
@@ -18,4 +19,15 @@ GSETTINGS_SCHEMA_DIR="$PWD/build/data" GSETTINGS_BACKEND=memory CS_XVFB_SCREEN=1
 for f in "$tmp"/*.png; do
   convert "$f" -strip +dither -colors 64 PNG8:"$out/$(basename "$f")"
 done
+
+# The Gradients view after 300 batches of the MLP and of the SimpleCNN on the
+# bundled digits (tests/demo-views.c trains them in a CsTrainer and exports
+# the view); 256 colours, for the heat maps' shades.
+mkdir "$tmp/gradients"
+for model in mlp simple-cnn; do
+  tests/gui/run-xvfb.sh build/tests/demo-views --view gradients --model "$model" --batches 300 \
+    --size 1280x800 --export "$tmp/gradients" >/dev/null
+done
+convert "$tmp/gradients/gradients-mlp.png" -strip +dither -colors 256 PNG8:"$out/gradients-mlp.png"
+convert "$tmp/gradients/gradients-simple-cnn.png" -strip +dither -colors 256 PNG8:"$out/gradients-cnn.png"
 ls -l "$out"

@@ -16,6 +16,12 @@ static const guint32 sequential[] = {
   0x8c6bb1, 0x88419d, 0x810f7c, 0x4d004b,
 };
 
+/* Okabe & Ito's palette for colour-blind readers, without its yellow:
+ * blue, vermillion, bluish green, reddish purple, orange, sky blue, black. */
+static const guint32 qualitative[CS_PALETTE_N_QUALITATIVE] = {
+  0x0072b2, 0xd55e00, 0x009e73, 0xcc79a7, 0xe69f00, 0x56b4e9, 0x000000,
+};
+
 static CsRgb
 unpack (guint32 c)
 {
@@ -40,6 +46,12 @@ cs_palette_color (CsPaletteKind kind, double t)
   if (kind == CS_PALETTE_DIVERGING)
     return interpolate (diverging, G_N_ELEMENTS (diverging), (CLAMP (t, -1.0, 1.0) + 1.0) / 2.0);
   return interpolate (sequential, G_N_ELEMENTS (sequential), CLAMP (t, 0.0, 1.0));
+}
+
+CsRgb
+cs_palette_qualitative (guint i)
+{
+  return unpack (qualitative[i % CS_PALETTE_N_QUALITATIVE]);
 }
 
 double

@@ -6,6 +6,11 @@
  * (activations after ReLU, pixels, probabilities) use a sequential one:
  * white to dark blue-purple (ColorBrewer's BuPu). Every heat map carries a
  * legend drawn by cs_palette_draw_legend().
+ *
+ * Lines and categories (one curve per layer) take their colours from a
+ * qualitative palette, Okabe and Ito's, whose hues stay apart for the
+ * common forms of colour blindness; its yellow is left out, being too
+ * light to read as a line on white.
  */
 #pragma once
 
@@ -31,6 +36,10 @@ CsRgb  cs_palette_color        (CsPaletteKind kind, double t);
 /* value → t for a heat map whose scale is ±limit (diverging) or
  * 0 … limit (sequential); limit ≤ 0 maps everything to 0. */
 double cs_palette_normalize    (CsPaletteKind kind, double value, double limit);
+
+/* The colour of category i: CS_PALETTE_N_QUALITATIVE hues, then again. */
+#define CS_PALETTE_N_QUALITATIVE 7
+CsRgb  cs_palette_qualitative  (guint i);
 
 /* Black or white, whichever reads better on background. */
 CsRgb  cs_palette_text_on      (CsRgb background);
