@@ -5,6 +5,7 @@
 
 #include "views/cs-conv-view.h"
 #include "views/cs-draw-view.h"
+#include "views/cs-gradients-view.h"
 #include "views/cs-network-view.h"
 #include "views/cs-pool-view.h"
 #include "views/cs-training-view.h"
@@ -233,6 +234,46 @@ on_network_mapped (CsNetworkView *network, CsSession *session)
   cs_network_view_set_snapshot (network, cs_session_get_snapshot (session));
 }
 
+/* The Gradients view follows the training run while it is on screen: every
+ * update when paused, at most every 100 ms while the run plays (a redraw
+ * takes a few milliseconds of the processor the trainer wants). */
+#define GRADIENTS_REDRAW_US (100 * 1000)
+
+static void
+on_training_updated (CsTraining *training, CsGradientsView *view)
+{
+  if (!gtk_widget_get_mapped (GTK_WIDGET (view)))
+    return;
+  gint64 now = g_get_monotonic_time ();
+  gint64 *last = g_object_get_data (G_OBJECT (view), "cs-last-update");
+  if (cs_training_get_playing (training) && now - *last < GRADIENTS_REDRAW_US)
+    return;
+  *last = now;
+  cs_gradients_view_set_history (view, cs_training_get_history (training));
+  CsTrainingFrame *frame = cs_training_get_frame (training);
+  if (frame != NULL && frame->snapshot != cs_gradients_view_get_snapshot (view))
+    cs_gradients_view_set_snapshot (view, frame->snapshot);
+}
+
+static void
+on_gradients_mapped (CsGradientsView *view, CsWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  CsTraining *training = cs_session_get_training (self->session, &error);
+  if (training == NULL)
+    {
+      cs_window_show_message (self, error->message, TRUE);
+      return;
+    }
+  if (g_object_get_data (G_OBJECT (view), "cs-last-update") == NULL)
+    {
+      g_object_set_data_full (G_OBJECT (view), "cs-last-update", g_new0 (gint64, 1), g_free);
+      g_signal_connect_object (training, "updated", G_CALLBACK (on_training_updated), view, 0);
+    }
+  *(gint64 *) g_object_get_data (G_OBJECT (view), "cs-last-update") = 0;
+  on_training_updated (training, view);
+}
+
 static void
 cs_window_add_views (CsWindow *self)
 {
@@ -257,6 +298,10 @@ cs_window_add_views (CsWindow *self)
 
   cs_window_add_view (self, "training", _("Training"), "media-playback-start-symbolic",
                       cs_training_view_new (self->session, self->settings));
+
+  GtkWidget *gradients = cs_gradients_view_new ();
+  g_signal_connect_object (gradients, "map", G_CALLBACK (on_gradients_mapped), self, 0);
+  cs_window_add_view (self, "gradients", _("Gradients"), "go-bottom-symbolic", gradients);
 }
 
 static void
