@@ -148,6 +148,43 @@ cs_worked_text_pool_cell (const CsWorkedPoolCell *cell, CsWorkedPool kind)
   return g_string_free (s, FALSE);
 }
 
+char *
+cs_worked_text_grad_cell (const CsWorkedGradCell *cell)
+{
+  g_return_val_if_fail (cell != NULL, NULL);
+
+  if (cell->n_terms == 0)
+    return cs_worked_text_number (cell->value);
+
+  GString *s = g_string_new (NULL);
+  for (int t = 0; t < cell->n_terms; t++)
+    {
+      const CsWorkedGradTerm *term = &cell->terms[t];
+      gboolean ellipsis;
+
+      if (!term_shown (t, cell->n_terms, &ellipsis))
+        continue;
+      if (ellipsis)
+        g_string_append (s, " + …");
+      if (term->ki < 0)
+        {
+          /* the bias: a plain sum, "1 − 0.5" */
+          if (t > 0)
+            g_string_append (s, term->grad < 0 ? " " MINUS " " : " + ");
+          append_number (s, t > 0 ? fabsf (term->grad) : term->grad);
+          continue;
+        }
+      if (t > 0)
+        g_string_append (s, " + ");
+      append_factor (s, term->factor);
+      g_string_append (s, "·");
+      append_factor (s, term->grad);
+    }
+  g_string_append (s, " = ");
+  append_number (s, cell->value);
+  return g_string_free (s, FALSE);
+}
+
 gboolean
 cs_worked_text_parse_value (const char *text, double *value, GError **error)
 {
