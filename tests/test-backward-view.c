@@ -275,14 +275,17 @@ static const NumbersCase numbers_cases[] = {
   { "stride2-max-cell", spec_stride2, { CS_WORKED_LOSS_CELL, 1, 0 }, 0.5 },
 };
 
-/* " = X" at the end of a line: X is the engine's number */
+/* " = X" at the end of a line: X is the engine's number (to 6 significant
+ * digits, "≈" when a number of the line was rounded) */
 static void
 assert_ends_with (const char *line, double engine)
 {
-  g_autofree char *n = cs_worked_text_number (engine);
-  g_autofree char *end = g_strconcat (" = ", n, NULL);
-  if (!g_str_has_suffix (line, end))
-    g_test_fail_printf ("“%s” does not end in the engine's %s", line, end);
+  gboolean exact = TRUE;
+  g_autofree char *n = cs_worked_text_short (engine, &exact);
+  g_autofree char *equal = g_strconcat (" = ", n, NULL);
+  g_autofree char *about = g_strconcat (" ≈ ", n, NULL);
+  if (!(g_str_has_suffix (line, about) || (exact && g_str_has_suffix (line, equal))))
+    g_test_fail_printf ("“%s” does not end in the engine's %s", line, n);
 }
 
 static void
@@ -592,6 +595,13 @@ test_text (Fixture *f, gconstpointer data)
                              "2·0 = 12; k[0,0] ← 0 − 0.1·12 = −1.2 (L = Σ y = 24 + 18 + 28 + "
                              "18 = 88)");
 
+  /* float32: 2 − 0.1·12 is 0.79999995, written to 6 digits with "≈" */
+  f->state.step = 13 + 3;
+  g_autofree char *u10 = cs_backward_view_state_update_text (&f->state);
+  g_assert_cmpstr (u10, ==, "k[1,0] ← 2 − 0.1·12 ≈ 0.8");
+  g_assert_cmpfloat (cs_worked_backward_get_kernel_cell (f->backward, 1, 0)->after, ==,
+                     0.79999995f);
+
   f->state.step = 22 + 2 * 5 + 2;
   g_autofree char *x22 = cs_backward_view_state_equation_text (&f->state);
   g_assert_cmpstr (x22, ==, "∂L/∂x[2,2] = 0·0 + 1·0 + 2·1 + 2·0 + 2·1 + 0·0 + 0·0 + 1·1 + 2·1 "
@@ -625,6 +635,29 @@ test_text (Fixture *f, gconstpointer data)
   f->state.step = 0;
   g_autofree char *y0_cell = cs_backward_view_state_equation_text (&f->state);
   g_assert_cmpstr (y0_cell, ==, "∂L/∂y[0] = 0");
+}
+
+/* Numbers to 6 significant digits, and whether that is the same float. */
+static void
+test_short (void)
+{
+  const struct { float value; const char *text; gboolean exact; } cases[] = {
+    { 24, "24", TRUE }, { -1.2f, "−1.2", TRUE }, { 0.79999995f, "0.8", FALSE },
+    { 1.0f / 3, "0.333333", FALSE }, { -0.30555555f, "−0.305556", FALSE },
+    { 0.25f, "0.25", TRUE }, { 123456789.0f, "1.23457e+08", FALSE }, { -0.0f, "0", TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gboolean exact = TRUE;
+      g_autofree char *text = cs_worked_text_short (cases[i].value, &exact);
+      g_assert_cmpstr (text, ==, cases[i].text);
+      g_assert_cmpint (exact, ==, cases[i].exact);
+    }
+  gboolean exact = TRUE;
+  g_autofree char *f = cs_worked_text_short_factor (-0.30555555f, &exact);
+  g_assert_cmpstr (f, ==, "(−0.305556)");
+  g_assert_false (exact);
 }
 
 static void
@@ -798,6 +831,7 @@ main (int argc, char **argv)
   ADD ("/views/backward/hit", test_hit, NULL);
   ADD ("/views/backward/refused", test_refused, NULL);
 #undef ADD
+  g_test_add_func ("/views/backward/short", test_short);
   g_test_add_func ("/views/backward/type", test_type);
   g_test_add_func ("/views/backward/widget", test_widget);
   return g_test_run ();

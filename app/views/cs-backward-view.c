@@ -133,10 +133,42 @@ cs_backward_view_state_phase_step (const CsBackwardViewState *state, int delta)
  * Names and numbers
  */
 
+/* Numbers are written with at most 6 significant digits (the engine's
+ * float32 arithmetic makes 2 − 0.1·12 = 0.79999995, which reads as 0.8);
+ * an equation in which one was rounded ends in "≈" rather than "=". */
 static char *
 number (double v)
 {
-  return cs_worked_text_number (v);
+  return cs_worked_text_short (v, NULL);
+}
+
+static char *
+num (double v, gboolean *exact)
+{
+  return cs_worked_text_short (v, exact);
+}
+
+static char *
+factor (double v, gboolean *exact)
+{
+  return cs_worked_text_short_factor (v, exact);
+}
+
+static const char *
+equals (gboolean exact)
+{
+  return exact ? "=" : "≈";
+}
+
+/* The number a cell shows: the value to 6 significant digits. */
+static double
+shown (double v)
+{
+  g_autofree char *text = cs_worked_text_short (v, NULL);
+  g_autoptr(GString) ascii = g_string_new (text);
+
+  g_string_replace (ascii, "−", "-", 0);
+  return isfinite (v) ? g_ascii_strtod (ascii->str, NULL) : v;
 }
 
 static int
@@ -344,31 +376,34 @@ static char *
 route_equation (CsWorkedBackward *b, int row, int col)
 {
   const CsWorkedRouteCell *cell = route_cell (b, row, col);
-  GString *s = g_string_new (NULL);
-  gboolean written = FALSE;
+  GString *terms = g_string_new (NULL);
+  gboolean exact = TRUE;
 
-  g_string_append_printf (s, "∂L/∂ReLU[%d,%d] = ", row, col);
   for (int t = 0; t < cell->n_terms && t < MAX_LOSS_TERMS; t++)
     {
       const CsWorkedRouteTerm *term = &cell->terms[t];
-      g_autofree char *g = cs_worked_text_factor (term->grad);
+      g_autofree char *g = factor (term->grad, &exact);
       if (t > 0)
-        g_string_append (s, " + ");
+        g_string_append (terms, " + ");
       if (!term->routed)
-        g_string_append (s, "0");
+        g_string_append (terms, "0");
       else if (term->divisor > 1)
-        g_string_append_printf (s, "%s/%d", g, term->divisor);
+        g_string_append_printf (terms, "%s/%d", g, term->divisor);
       else
-        g_string_append (s, g);
-      written = TRUE;
+        g_string_append (terms, g);
     }
   if (cell->n_terms > MAX_LOSS_TERMS)
-    g_string_append (s, " + …");
-  g_autofree char *v = number (cell->value);
-  gboolean plain = cell->n_terms == 1 && (!cell->terms[0].routed || cell->terms[0].divisor == 1);
-  if (!written || !plain)
-    g_string_append_printf (s, "%s%s", written ? " = " : "", v);
-  return g_string_free (s, FALSE);
+    g_string_append (terms, " + …");
+  g_autofree char *v = num (cell->value, &exact);
+  /* a single 0 or gradient is its own value */
+  gboolean plain = cell->n_terms == 0
+                   || (cell->n_terms == 1
+                       && (!cell->terms[0].routed || cell->terms[0].divisor == 1));
+  char *line = plain
+    ? g_strdup_printf ("∂L/∂ReLU[%d,%d] %s %s", row, col, equals (exact), v)
+    : g_strdup_printf ("∂L/∂ReLU[%d,%d] = %s %s %s", row, col, terms->str, equals (exact), v);
+  g_string_free (terms, TRUE);
+  return line;
 }
 
 /* "∂L/∂conv[1,0] = ∂L/∂ReLU[1,0]·[26 > 0] = 0·1 = 0" */
@@ -378,13 +413,14 @@ gate_equation (CsWorkedBackward *b, int row, int col)
   CsWorked *w = cs_worked_backward_get_worked (b);
   const CsWorkedStage *conv = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
   float x = conv->values[row * conv->cols + col];
-  g_autofree char *in = number (x);
-  g_autofree char *up = cs_worked_text_factor (route_cell (b, row, col)->value);
-  g_autofree char *out = number (cs_worked_backward_find_grad (b, CS_WORKED_STAGE_CONV)
-                                 [row * conv->cols + col]);
+  gboolean exact = TRUE;
+  g_autofree char *in = num (x, &exact);
+  g_autofree char *up = factor (route_cell (b, row, col)->value, &exact);
+  g_autofree char *out = num (cs_worked_backward_find_grad (b, CS_WORKED_STAGE_CONV)
+                              [row * conv->cols + col], &exact);
 
-  return g_strdup_printf ("∂L/∂conv[%d,%d] = ∂L/∂ReLU[%d,%d]·[%s > 0] = %s·%d = %s", row, col,
-                          row, col, in, up, x > 0 ? 1 : 0, out);
+  return g_strdup_printf ("∂L/∂conv[%d,%d] = ∂L/∂ReLU[%d,%d]·[%s > 0] = %s·%d %s %s", row, col,
+                          row, col, in, up, x > 0 ? 1 : 0, equals (exact), out);
 }
 
 /* Why the pooling sends what it sends to ReLU [row, col], and ReLU's gate. */
@@ -444,17 +480,18 @@ output_equation (CsWorkedBackward *b, int row, int col)
   const CsWorkedLoss *loss = cs_worked_backward_get_loss (b);
   const CsWorkedStage *pool = cs_worked_find_stage (w, CS_WORKED_STAGE_POOL);
   int i = row * pool->cols + col;
+  gboolean exact = TRUE;
   g_autofree char *y = y_name (w, row, col);
-  g_autofree char *g = number (cs_worked_backward_find_grad (b, CS_WORKED_STAGE_POOL)[i]);
+  g_autofree char *g = num (cs_worked_backward_find_grad (b, CS_WORKED_STAGE_POOL)[i], &exact);
 
   if (loss->kind == CS_WORKED_LOSS_MSE)
     {
-      g_autofree char *v = number (pool->values[i]);
-      g_autofree char *t = number (loss->target);
-      return g_strdup_printf ("∂L/∂%s = 2·(%s − %s)/%d = %s", y, v, t, pool->rows * pool->cols,
-                              g);
+      g_autofree char *v = num (pool->values[i], &exact);
+      g_autofree char *t = num (loss->target, &exact);
+      return g_strdup_printf ("∂L/∂%s = 2·(%s − %s)/%d %s %s", y, v, t,
+                              pool->rows * pool->cols, equals (exact), g);
     }
-  return g_strdup_printf ("∂L/∂%s = %s", y, g);
+  return g_strdup_printf ("∂L/∂%s %s %s", y, equals (exact), g);
 }
 
 static char *
@@ -544,11 +581,12 @@ cs_backward_view_state_update_text (const CsBackwardViewState *state)
   const CsWorkedGradCell *c = param_cell (state->backward, phase, row, col);
   g_autofree char *name = phase == CS_BACKWARD_PHASE_KERNEL
     ? g_strdup_printf ("k[%d,%d]", row, col) : g_strdup ("b");
-  g_autofree char *before = number (c->before);
-  g_autofree char *lr = number (cs_worked_backward_get_lr (state->backward));
-  g_autofree char *g = cs_worked_text_factor (c->value);
-  g_autofree char *after = number (c->after);
-  return g_strdup_printf ("%s ← %s − %s·%s = %s", name, before, lr, g, after);
+  gboolean exact = TRUE;
+  g_autofree char *before = num (c->before, &exact);
+  g_autofree char *lr = num (cs_worked_backward_get_lr (state->backward), &exact);
+  g_autofree char *g = factor (c->value, &exact);
+  g_autofree char *after = num (c->after, &exact);
+  return g_strdup_printf ("%s ← %s − %s·%s %s %s", name, before, lr, g, equals (exact), after);
 }
 
 char *
@@ -563,7 +601,8 @@ cs_backward_view_state_loss_text (const CsBackwardViewState *state)
   const CsWorkedLoss *loss = cs_worked_backward_get_loss (b);
   const CsWorkedStage *pool = cs_worked_find_stage (w, CS_WORKED_STAGE_POOL);
   int n = pool->rows * pool->cols;
-  g_autofree char *value = number (cs_worked_backward_get_value (b));
+  gboolean exact = TRUE;
+  g_autofree char *value = num (cs_worked_backward_get_value (b), &exact);
   GString *s = g_string_new (NULL);
 
   switch (loss->kind)
@@ -572,7 +611,7 @@ cs_backward_view_state_loss_text (const CsBackwardViewState *state)
       g_string_append (s, "L = Σ y = ");
       break;
     case CS_WORKED_LOSS_CELL:
-      g_string_append_printf (s, "L = y[%d] = %s", loss->cell, value);
+      g_string_append_printf (s, "L = y[%d] %s %s", loss->cell, equals (exact), value);
       return g_string_free (s, FALSE);
     case CS_WORKED_LOSS_MSE:
       g_string_append (s, "L = Σ (y − t)²/n = (");
@@ -580,7 +619,7 @@ cs_backward_view_state_loss_text (const CsBackwardViewState *state)
     default:
       g_assert_not_reached ();
     }
-  g_autofree char *t = number (loss->target);
+  g_autofree char *t = num (loss->target, &exact);
   for (int i = 0; i < n; i++)
     {
       if (n > MAX_LOSS_TERMS && i == MAX_LOSS_TERMS - 2)
@@ -588,7 +627,7 @@ cs_backward_view_state_loss_text (const CsBackwardViewState *state)
           g_string_append (s, " + …");
           i = n - 1;
         }
-      g_autofree char *v = number (pool->values[i]);
+      g_autofree char *v = num (pool->values[i], &exact);
       if (i > 0)
         g_string_append (s, " + ");
       if (loss->kind == CS_WORKED_LOSS_MSE)
@@ -598,7 +637,7 @@ cs_backward_view_state_loss_text (const CsBackwardViewState *state)
     }
   if (loss->kind == CS_WORKED_LOSS_MSE)
     g_string_append_printf (s, ")/%d", n);
-  g_string_append_printf (s, " = %s", value);
+  g_string_append_printf (s, " %s %s", equals (exact), value);
   return g_string_free (s, FALSE);
 }
 
@@ -731,9 +770,13 @@ bold_names (const char *text)
 
   for (char **l = lines; *l != NULL; l++)
     {
-      const char *eq = strstr (*l, " = ");
-      const char *arrow = strstr (*l, " ← ");
-      const char *cut = eq == NULL || (arrow != NULL && arrow < eq) ? arrow : eq;
+      const char *cut = NULL;
+      for (int k = 0; k < 3; k++)
+        {
+          const char *at = strstr (*l, (const char *[]) { " = ", " ≈ ", " ← " }[k]);
+          if (at != NULL && (cut == NULL || at < cut))
+            cut = at;
+        }
       if (l != lines)
         g_string_append_c (s, '\n');
       if (cut == NULL)
@@ -1177,7 +1220,8 @@ cs_backward_view_state_draw (const CsBackwardViewState *state, cairo_t *cr, int 
                 if (row < 0 || col < 0 || row >= L.rows[g] - 2 * pr || col >= L.cols[g] - 2 * pc)
                   cs_grid_draw_padding (cr, &r, g == CS_BACKWARD_GRID_RELU ? ring : "0");
                 else
-                  cs_grid_draw_value (cr, &r, S.kind[g], S.limit[g], grid_value (b, g, row, col));
+                  cs_grid_draw_value (cr, &r, S.kind[g], S.limit[g],
+                                      shown (grid_value (b, g, row, col)));
               }
           double lw = MIN (L.box_w[g], MAX (L.cols[g] * L.cell, L.legend_min));
           cs_palette_draw_legend (cr, S.kind[g], S.limit[g], NULL, cx - lw / 2,
