@@ -160,15 +160,22 @@ equals (gboolean exact)
   return exact ? "=" : "≈";
 }
 
-/* The number a cell shows: the value to 6 significant digits. */
+/* The number a cell shows: exact if 4 significant digits hold it (3.625,
+ * −1.2, 0.8 for 0.79999995), else 3 (0.194 for 0.194444): a grid is read
+ * at a glance, the equations below carry 6 digits. */
 static double
 shown (double v)
 {
-  g_autofree char *text = cs_worked_text_short (v, NULL);
-  g_autoptr(GString) ascii = g_string_new (text);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-  g_string_replace (ascii, "−", "-", 0);
-  return isfinite (v) ? g_ascii_strtod (ascii->str, NULL) : v;
+  if (!isfinite (v))
+    return v;
+  g_ascii_formatd (buf, sizeof buf, "%.4g", v);
+  double r = g_ascii_strtod (buf, NULL);
+  if ((float) r == (float) v)
+    return r;
+  g_ascii_formatd (buf, sizeof buf, "%.3g", v);
+  return g_ascii_strtod (buf, NULL);
 }
 
 static int
@@ -825,9 +832,14 @@ backward_text (const CsBackwardViewState *state, const BackwardLayout *L)
     "<span foreground=\"#5c5c5c\">%s</span>   %s", _("Loss"), loss);
   text.loss = wrapped (loss_markup, L->type, L->text_w);
 
-  text.hint = wrapped (_("← → one cell of the backward pass, ↑ ↓ one stage, Space plays, a "
-                         "click on a cell explains it. Solid outline: the current cell; "
-                         "dashed: the cells its sum reads; gold: a max-pool window's winner."),
+  CsWorked *w = cs_worked_backward_get_worked (state->backward);
+  text.hint = wrapped (is_max (w)
+                       ? _("← → one cell of the backward pass, ↑ ↓ one stage, Space plays, a "
+                           "click on a cell explains it. Solid outline: the current cell; "
+                           "dashed: the cells its sum reads; gold: a max-pool window's winner.")
+                       : _("← → one cell of the backward pass, ↑ ↓ one stage, Space plays, a "
+                           "click on a cell explains it. Solid outline: the current cell; "
+                           "dashed: the cells its sum reads."),
                        L->type * 0.8, L->text_w);
   return text;
 }
