@@ -18,6 +18,7 @@ typedef struct
   const char *fallback;    /* its title when even the preset cannot be built */
   CsModel    *model;       /* NULL when nothing could be built */
   gboolean    trained;     /* loaded from its checkpoint */
+  gint64      training_step; /* ≥ 0: holds the training run's weights of that step */
   char       *problem;     /* what went wrong, for the message */
 } CsSlot;
 
@@ -35,6 +36,9 @@ struct _CsSession
   float        *x;
   CsPrediction  prediction;
   CsSnapshot   *snapshot;   /* of the latest forward pass, or NULL until asked */
+
+  CsTraining   *training;   /* NULL until asked for */
+  GError       *training_error;
 };
 
 G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
@@ -136,9 +140,22 @@ cs_session_finalize (GObject *object)
     }
   g_clear_pointer (&self->message, g_free);
   g_clear_pointer (&self->snapshot, cs_snapshot_unref);
+  g_clear_error (&self->training_error);
   g_clear_pointer (&self->x, cs_free);
 
   G_OBJECT_CLASS (cs_session_parent_class)->finalize (object);
+}
+
+static void
+cs_session_dispose (GObject *object)
+{
+  CsSession *self = (CsSession *) object;
+
+  if (self->training != NULL)
+    g_signal_handlers_disconnect_by_data (self->training, self);
+  g_clear_object (&self->training);
+
+  G_OBJECT_CLASS (cs_session_parent_class)->dispose (object);
 }
 
 static void
@@ -192,6 +209,7 @@ cs_session_class_init (CsSessionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = cs_session_dispose;
   object_class->finalize = cs_session_finalize;
   object_class->get_property = cs_session_get_property;
   object_class->set_property = cs_session_set_property;
@@ -220,12 +238,13 @@ cs_session_class_init (CsSessionClass *klass)
 static void
 cs_session_init (CsSession *self)
 {
-  self->slots[0] = (CsSlot) { .name = CS_SESSION_MODEL_MLP, .fallback = "MLP" };
-  self->slots[1] = (CsSlot) { .name = CS_SESSION_MODEL_CNN, .fallback = "SimpleCNN" };
+  self->slots[0] = (CsSlot) { .name = CS_SESSION_MODEL_MLP, .fallback = "MLP", .training_step = -1 };
+  self->slots[1] = (CsSlot) { .name = CS_SESSION_MODEL_CNN, .fallback = "SimpleCNN", .training_step = -1 };
   self->current = 1;
   self->x = cs_alloc_floats (CS_SESSION_PIXELS);
   self->prediction.empty = TRUE;
   self->prediction.predicted = -1;
+  self->prediction.training_step = -1;
 }
 
 CsSession *
@@ -297,6 +316,7 @@ cs_session_forward (CsSession *self)
 
   g_clear_pointer (&self->snapshot, cs_snapshot_unref);
   p->trained = slot->trained;
+  p->training_step = slot->training_step;
   p->predicted = -1;
   memset (p->logits, 0, sizeof p->logits);
   memset (p->probs, 0, sizeof p->probs);
@@ -328,6 +348,12 @@ cs_session_set_model (CsSession *self, const char *model)
       if (i == self->current)
         return;
       self->current = i;
+      if (self->training != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+          if (!cs_training_set_model (self->training, model, &error))
+            g_warning ("the training run stays on its model: %s", error->message);
+        }
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_TITLE]);
       gint64 start = g_get_monotonic_time ();
@@ -374,6 +400,8 @@ cs_session_predict (CsSession    *self,
     }
   cs_session_forward (self);
   p->forward_usec = g_get_monotonic_time () - start;
+  if (self->training != NULL)
+    cs_training_watch_image (self->training, p->empty ? NULL : self->x);
 
   if (out != NULL)
     *out = *p;
@@ -408,4 +436,71 @@ cs_session_get_snapshot (CsSession *self)
       self->snapshot = cs_snapshot_new (model, 0, CS_SNAPSHOT_FORWARD);
     }
   return self->snapshot;
+}
+
+/* A new frame of the run: once the run has trained, the session's network
+ * of that model is the run's, and the drawing is predicted again with it. */
+static void
+on_training_frame (CsTraining *training, CsSession *self)
+{
+  CsTrainingFrame *frame = cs_training_get_frame (training);
+  if (frame == NULL || frame->snapshot == NULL)
+    return;
+
+  const char *name = cs_snapshot_get_name (frame->snapshot);
+  for (guint i = 0; i < G_N_ELEMENTS (self->slots); i++)
+    {
+      CsSlot *slot = &self->slots[i];
+      if (!g_str_equal (slot->name, name) || slot->model == NULL)
+        continue;
+      if (slot->training_step < 0 && frame->status.step == 0)
+        return;   /* the run has not started: the checkpoint stays */
+
+      gsize P;
+      const float *params = cs_snapshot_get_param_block (frame->snapshot, &P);
+      if (params == NULL || P != cs_model_get_n_params (slot->model))
+        return;
+      memcpy (cs_model_get_params (slot->model), params, P * sizeof (float));
+      slot->trained = FALSE;
+      slot->training_step = frame->status.step;
+      if (i == self->current)
+        {
+          gint64 start = g_get_monotonic_time ();
+          cs_session_forward (self);
+          self->prediction.forward_usec = g_get_monotonic_time () - start;
+          g_signal_emit (self, signals[PREDICTION_CHANGED], 0);
+        }
+      return;
+    }
+}
+
+CsTraining *
+cs_session_get_training (CsSession *self, GError **error)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+
+  if (self->training == NULL && self->training_error == NULL)
+    {
+      self->training = cs_training_new (cs_session_get_model (self), NULL, &self->training_error);
+      if (self->training != NULL)
+        {
+          g_signal_connect (self->training, "frame-changed", G_CALLBACK (on_training_frame), self);
+          if (!self->prediction.empty)
+            cs_training_watch_image (self->training, self->x);
+        }
+    }
+  if (self->training == NULL)
+    {
+      if (error != NULL)
+        *error = g_error_copy (self->training_error);
+      return NULL;
+    }
+  return self->training;
+}
+
+CsTraining *
+cs_session_peek_training (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+  return self->training;
 }

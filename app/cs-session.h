@@ -5,8 +5,11 @@
  * now that is the two pretrained networks (the MLP and the SimpleCNN, loaded
  * from data/checkpoints/), the choice between them, and the prediction for
  * a drawing: the 28 × 28 picture the network really receives, the ten
- * logits and the softmax probabilities. Later the session also talks to the
- * background trainer.
+ * logits and the softmax probabilities; and the training run (CsTraining,
+ * made when first asked for), whose model is the session's: once the run
+ * has taken a step, the session predicts with the run's newest weights,
+ * so the drawing's prediction sharpens while the network trains, and the
+ * run watches the drawing.
  *
  * A checkpoint that is missing, corrupt or made for another kind of input
  * does not stop anything: the session builds the same preset untrained,
@@ -18,6 +21,7 @@
 #include <glib-object.h>
 
 #include "cs-snapshot.h"
+#include "cs-training.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +46,8 @@ typedef struct
   double   center_x, center_y;
   gint64   forward_usec;                 /* preprocessing + forward + softmax, µs */
   gboolean trained;                      /* from a pretrained checkpoint */
+  gint64   training_step;                /* ≥ 0: the weights are the training run's, after
+                                          * this many steps; −1: the checkpoint's */
 } CsPrediction;
 
 #define CS_TYPE_SESSION (cs_session_get_type ())
@@ -80,6 +86,16 @@ gboolean            cs_session_predict            (CsSession   *self,
                                                    CsPrediction *out);
 /* The latest prediction (empty before the first). */
 const CsPrediction *cs_session_get_prediction     (CsSession  *self);
+
+/* The training run of the current model, made on first use (NULL and an
+ * error when the bundled digits cannot be read: every later call fails
+ * the same way). Changing the session's model changes the run's (a new
+ * run); the run's weights reach the session with every frame once it has
+ * taken a step. Transfer none. */
+CsTraining         *cs_session_get_training       (CsSession  *self,
+                                                   GError    **error);
+/* The run, or NULL when none was made yet. */
+CsTraining         *cs_session_peek_training      (CsSession  *self);
 
 /* What the Network view draws: the current network's every activation for
  * the latest input (a blank picture before the first drawing) and its

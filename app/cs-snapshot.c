@@ -3,7 +3,7 @@
  * Everything lives in one block of floats, sized once in the constructor:
  *
  *   [ activations | activation gradients | params (P) | param grads (P) |
- *     logits | probabilities ]
+ *     optimizer state (2P) | logits | probabilities ]
  *
  * with the parts the flags did not ask for left out. The parameters are the
  * model's parameter block copied in one go (core/model.h keeps them
@@ -51,6 +51,8 @@ struct _CsSnapshot
 
   guint n_params;
   SnapParam *params;
+  gsize P;
+  const float *param_block, *grad_block, *optim_state;
 
   guint n_classes;
   const float *logits;
@@ -140,7 +142,7 @@ CsSnapshot *
 cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
 {
   g_return_val_if_fail (model != NULL, NULL);
-  g_return_val_if_fail ((what & ~CS_SNAPSHOT_ALL) == 0, NULL);
+  g_return_val_if_fail ((what & ~CS_SNAPSHOT_EVERYTHING) == 0, NULL);
   /* until download () goes through the backend (see there) */
   g_return_val_if_fail (cs_model_get_backend (model)->device == CS_DEVICE_CPU, NULL);
 
@@ -160,6 +162,7 @@ cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
   self->example = example;
   self->label = -1;
   self->step = cs_model_get_step (model);
+  self->P = cs_model_get_n_params (model);
   self->n_layers = n;
   self->layers = g_new0 (SnapLayer, n);
   self->shapes = g_new0 (CsShape, n + 1);
@@ -217,6 +220,8 @@ cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
     total += P;
   if (what & CS_SNAPSHOT_PARAM_GRADS)
     total += P;
+  if (what & CS_SNAPSHOT_OPTIM_STATE)
+    total += 2 * P;
   if (want_acts && classifier)
     total += 2 * (gsize) self->n_classes;
   self->block = g_new (float, MAX (total, 1));
@@ -275,6 +280,7 @@ cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
     {
       download (at, cs_model_get_params (model), P, model);
       float *base = at;
+      self->param_block = base;
       at += P;
       for (guint k = 0, e = 0; e < n_entries; e++)
         {
@@ -288,6 +294,7 @@ cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
     {
       download (at, cs_model_get_grads (model), P, model);
       float *base = at;
+      self->grad_block = base;
       at += P;
       for (guint k = 0, e = 0; e < n_entries; e++)
         {
@@ -296,6 +303,13 @@ cs_snapshot_new (CsModel *model, guint example, CsSnapshotFlags what)
             continue;
           self->params[k++].grad.data = base + (entry->param->grad->data - cs_model_get_grads (model));
         }
+    }
+
+  if (what & CS_SNAPSHOT_OPTIM_STATE)
+    {
+      download (at, cs_model_get_optim_state (model), 2 * P, model);
+      self->optim_state = at;
+      at += 2 * P;
     }
 
   if (want_acts && classifier)
@@ -517,4 +531,31 @@ cs_snapshot_same_structure (CsSnapshot *a, CsSnapshot *b)
         || !cs_shape_equal (&a->layers[i].out_shape, &b->layers[i].out_shape))
       return FALSE;
   return TRUE;
+}
+
+const float *
+cs_snapshot_get_param_block (CsSnapshot *self, gsize *n_params)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (n_params != NULL)
+    *n_params = self->P;
+  return self->param_block;
+}
+
+const float *
+cs_snapshot_get_grad_block (CsSnapshot *self, gsize *n_params)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (n_params != NULL)
+    *n_params = self->P;
+  return self->grad_block;
+}
+
+const float *
+cs_snapshot_get_optim_state (CsSnapshot *self, gsize *n_params)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (n_params != NULL)
+    *n_params = self->P;
+  return self->optim_state;
 }

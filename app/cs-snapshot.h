@@ -36,11 +36,16 @@ typedef enum
   /* The parameters' gradients, summed over the batch as the optimizer
    * sees them (after a backward). */
   CS_SNAPSHOT_PARAM_GRADS    = 1 << 4,
+  /* The optimizer's two floats per parameter (Adam's m and v, SGD's
+   * momentum buffer in the first), as the model's block holds them. */
+  CS_SNAPSHOT_OPTIM_STATE    = 1 << 5,
 
   /* What the Network view draws after a forward pass. */
   CS_SNAPSHOT_FORWARD        = CS_SNAPSHOT_ACTIVATIONS | CS_SNAPSHOT_PARAMS,
   /* … and after a backward pass (issue 5's streamed snapshots). */
   CS_SNAPSHOT_ALL            = 0x1f,
+  /* … and the optimizer's state too. */
+  CS_SNAPSHOT_EVERYTHING     = 0x3f,
 } CsSnapshotFlags;
 
 typedef struct _CsSnapshot CsSnapshot;
@@ -119,6 +124,18 @@ const CsTensor  *cs_snapshot_get_param_grad       (CsSnapshot      *snapshot,
 const CsTensor  *cs_snapshot_get_layer_param_grad (CsSnapshot      *snapshot,
                                                    guint            layer,
                                                    const char      *name);
+
+/* The whole parameter block (cs_model_get_params ()'s order: every
+ * parameter's tensor above is a view into it), its gradients, and the
+ * optimizer's state: (2, P), the first state float of every parameter,
+ * then the second. NULL when the snapshot has no such part; *n_params,
+ * when given, is set to P. */
+const float     *cs_snapshot_get_param_block      (CsSnapshot      *snapshot,
+                                                   gsize           *n_params);
+const float     *cs_snapshot_get_grad_block       (CsSnapshot      *snapshot,
+                                                   gsize           *n_params);
+const float     *cs_snapshot_get_optim_state      (CsSnapshot      *snapshot,
+                                                   gsize           *n_params);
 
 /* Whether two snapshots come from models of the same layers and shapes
  * (a view keeps its selection across them). */

@@ -8,6 +8,7 @@
 #include "views/cs-draw-view.h"
 #include "views/cs-network-view.h"
 #include "views/cs-pool-view.h"
+#include "views/cs-training-view.h"
 #include "views/cs-view.h"
 
 #include <glib/gi18n.h>
@@ -266,6 +267,9 @@ cs_window_add_views (CsWindow *self)
                            G_CALLBACK (on_prediction_changed), network, 0);
   g_signal_connect_object (network, "map", G_CALLBACK (on_network_mapped), self->session, 0);
   cs_window_add_view (self, "network", _("Network"), "network-workgroup-symbolic", network);
+
+  cs_window_add_view (self, "training", _("Training"), "media-playback-start-symbolic",
+                      cs_training_view_new (self->session, self->settings));
 }
 
 static void

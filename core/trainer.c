@@ -96,7 +96,10 @@ typedef struct
   float *x;
   gint32 *y;
   float *probs;
+  float *probs_after;          /* (batch, classes): a Step's last batch after its update */
   int capacity;
+  guint32 batch_n;             /* examples in x, y and probs: the last batch trained */
+  GThread *thread;             /* the trainer's, as it knows itself */
 
   gboolean playing;
   guint64 steps_left;
@@ -230,7 +233,9 @@ free_buffers (Run *r)
   g_clear_pointer (&r->x, cs_free);
   g_clear_pointer (&r->y, g_free);
   g_clear_pointer (&r->probs, g_free);
+  g_clear_pointer (&r->probs_after, g_free);
   r->capacity = 0;
+  r->batch_n = 0;
 }
 
 static void
@@ -244,6 +249,7 @@ ensure_buffers (Run *r)
   r->x = cs_alloc_floats ((gsize) r->batch_size * in);
   r->y = g_new0 (gint32, r->batch_size);
   r->probs = g_new0 (float, (gsize) r->batch_size * classes);
+  r->probs_after = g_new0 (float, (gsize) r->batch_size * classes);
   r->capacity = r->batch_size;
 }
 
@@ -367,6 +373,7 @@ start_run (CsTrainer *self, guint64 gen)
   g_clear_pointer (&r->batcher, cs_batcher_free);
   r->batcher = cs_batcher_new (r->train, (guint32) r->batch_size, r->seed);
   ensure_buffers (r);
+  r->batch_n = 0;
   make_trackers (r);
 
   r->playing = FALSE;
@@ -380,10 +387,11 @@ start_run (CsTrainer *self, guint64 gen)
   CsTrainerStatus *s = &r->status;
   s->state = CS_TRAINER_PAUSED;
   s->step = 0;
+  s->optim_step = 0;
   s->epoch = 0;
   s->batch = 0;
   s->examples_seen = 0;
-  s->loss = s->running_loss = s->running_accuracy = NAN;
+  s->loss = s->loss_after = s->running_loss = s->running_accuracy = NAN;
   s->test_loss = s->test_accuracy = NAN;
   s->test_step = -1;
   s->samples_per_second = 0.0;
@@ -555,11 +563,24 @@ train_batch (CsTrainer *self)
   r->epoch_correct += (guint64) correct;
   r->epoch_loss_sum += loss * n;
   r->epoch_batches++;
+  r->batch_n = n;
+  gboolean last_of_step = !r->playing && r->steps_left == 1;
   if (r->steps_left > 0)
     r->steps_left--;
   r->trained_since_snapshot = TRUE;
 
+  /* The last batch of a Step once more, through the updated weights: what
+   * the step did to the loss of the examples it learnt from. One forward,
+   * only when a person steps. */
+  s->loss_after = NAN;
+  if (last_of_step && isfinite (loss))
+    {
+      cs_model_forward (r->model, &xt, FALSE);
+      s->loss_after = cs_model_cross_entropy (r->model, r->y, r->probs_after);
+    }
+
   s->step = cs_model_get_step (r->model);
+  s->optim_step = cs_optimizer_get_step (r->opt);
   s->epoch = epoch;
   s->batch = r->epoch_batches;
   s->examples_seen += n;
@@ -1043,6 +1064,7 @@ apply (CsTrainer *self, Command *c)
     case CMD_OPTIM:
       r->optim = c->optim;
       cs_optimizer_set_config (r->opt, &r->optim);
+      r->status.optim_step = cs_optimizer_get_step (r->opt);
       break;
     case CMD_LR:
       r->optim.hp.lr = (float) c->lr;
@@ -1104,6 +1126,7 @@ trainer_thread (gpointer data)
   CsTrainer *self = data;
   Run *r = &self->run;
 
+  r->thread = g_thread_self ();
   for (;;)
     {
       cs_mutex_lock (&self->lock);
@@ -1486,6 +1509,28 @@ cs_trainer_set_update_func (CsTrainer *self, GMainContext *context, CsTrainerUpd
     g_main_context_unref (old_context);
   if (old_free != NULL)
     old_free (old_data);
+}
+
+guint
+cs_trainer_peek_batch (CsTrainer     *self,
+                       const float  **x,
+                       const gint32 **labels,
+                       const float  **probs,
+                       const float  **probs_after)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  const Run *r = &self->run;
+  g_return_val_if_fail (g_thread_self () == r->thread, 0);
+
+  if (x != NULL)
+    *x = r->batch_n ? r->x : NULL;
+  if (labels != NULL)
+    *labels = r->batch_n ? r->y : NULL;
+  if (probs != NULL)
+    *probs = r->batch_n ? r->probs : NULL;
+  if (probs_after != NULL)
+    *probs_after = r->batch_n && isfinite (r->status.loss_after) ? r->probs_after : NULL;
+  return r->batch_n;
 }
 
 void

@@ -73,11 +73,15 @@ typedef struct
 
   /* Progress since the last reset. */
   gint64 step;               /* batches trained = optimizer steps */
+  gint64 optim_step;         /* the optimizer's own count, from 0 again when its kind
+                              * changes (Adam's t) */
   guint32 epoch;             /* of the last batch, from 0 */
   guint32 batch;             /* batches of that epoch done so far */
   guint32 batches_per_epoch;
   guint64 examples_seen;
   double loss;               /* of the last batch, before its step; NAN before the first */
+  double loss_after;         /* of the same batch after its step (evaluation mode), when it
+                              * was the last batch of a cs_trainer_step (); NAN otherwise */
   double running_loss;       /* mean over this epoch's batches so far */
   double running_accuracy;   /* share of this epoch's examples so far classified right */
   double test_loss;          /* of the last evaluation; NAN before one */
@@ -268,6 +272,20 @@ void          cs_trainer_invoke            (CsTrainer             *trainer,
                                             CsTrainerFunc          func,
                                             gpointer               user_data,
                                             GDestroyNotify         user_data_free);
+
+/* The last batch trained, for a snapshot hook or an invoked function (on
+ * the trainer's thread, during the call; nowhere else): its n examples'
+ * pixels x (n, input shape), labels (n) and the probabilities the model
+ * gave them in the forward pass of their step, before the update
+ * (n, classes). probs_after, when not NULL, gets those after the update:
+ * only when the batch was the last of a cs_trainer_step () (the status's
+ * loss_after is then a number), else NULL. Returns n: 0 before the first
+ * batch of a run. */
+guint         cs_trainer_peek_batch        (CsTrainer             *trainer,
+                                            const float          **x,
+                                            const gint32         **labels,
+                                            const float          **probs,
+                                            const float          **probs_after);
 
 /* ---- what comes back -------------------------------------------------- */
 

@@ -10,7 +10,9 @@ read a drawn 1 and 7 right, and so must the MLP. Also: the prediction
 changes while the button is still down, Ctrl+Z undoes a stroke, Delete and
 the Clear button clear the canvas, the MLP/CNN buttons work by their
 accessible actions, and the settings schema is found with the program
-run uninstalled.
+run uninstalled. In the Training view: Step, pressed through its
+accessible action, trains one batch (the step counter and the loss label
+read back), and Play, ten seconds, Pause raise the accuracy.
 
 With --screenshots DIR it also saves the window at 1280×800 and 1920×1080
 (ImageMagick's import) with a drawn 7: tools/make-screenshots.sh.
@@ -214,6 +216,77 @@ class App:
         return self.log.read()
 
 
+def number_in(text, prefix):
+    """The first number after prefix in text: "Accuracy 91.2% …" → 91.2."""
+    rest = text[len(prefix):].strip().split()[0].rstrip("%")
+    return float(rest)
+
+
+def training(app):
+    """The Training view: one Step is one batch, Play trains until Pause."""
+    xdo("key", "alt+6")   # the view switcher's shortcut: the Training view is the sixth
+    time.sleep(0.5)
+    app.click("Step")
+    end = time.time() + 30
+    while not app.find("Step ", "label", prefix=True).name.startswith("Step 1 ") and time.time() < end:
+        time.sleep(0.1)
+    counter = app.find("Step ", "label", prefix=True).name
+    loss = app.find("Loss ", "label", prefix=True).name
+    accuracy = app.find("Accuracy", "label", prefix=True).name
+    note(f"after one Step: {counter!r}, {loss!r}, {accuracy!r}")
+    ok(counter.startswith("Step 1 "), "Step trains one batch: the counter reads 1")
+    first_loss = number_in(loss, "Loss")
+    ok(1.5 < first_loss < 3.5, f"the loss of the first batch is about ln 10 ({first_loss})")
+    first_acc = number_in(accuracy, "Accuracy")
+
+    app.click("Play")
+    time.sleep(10)
+    app.click("Pause")
+    time.sleep(1.0)
+    counter = app.find("Step ", "label", prefix=True).name
+    accuracy = app.find("Accuracy", "label", prefix=True).name
+    loss = app.find("Loss ", "label", prefix=True).name
+    note(f"after Play, 10 s, Pause: {counter!r}, {loss!r}, {accuracy!r}")
+    steps = number_in(counter, "Step")
+    ok(steps > 20, f"Play trained on ({steps:.0f} steps)")
+    acc = number_in(accuracy, "Accuracy")
+    ok(acc > first_acc + 30 and acc > 70, f"and the accuracy rose: {first_acc}% → {acc}%")
+    ok(number_in(loss, "Loss") < first_loss, "and the loss fell")
+    # paused: nothing moves any more
+    time.sleep(1.0)
+    ok(app.find("Step ", "label", prefix=True).name == counter, "Pause stops training")
+
+    # the keyboard: Ctrl+R resets, → steps, Space plays and pauses
+    def counter_after(key, want, timeout=10):
+        xdo("key", key)
+        end = time.time() + timeout
+        while time.time() < end:
+            name = app.find("Step ", "label", prefix=True).name
+            if want(number_in(name, "Step")):
+                return name
+            time.sleep(0.1)
+        return app.find("Step ", "label", prefix=True).name
+    got = counter_after("ctrl+r", lambda n: n == 0)
+    ok(got.startswith("Step 0 "), f"Ctrl+R resets ({got!r})")
+    got = counter_after("Right", lambda n: n == 1)
+    ok(got.startswith("Step 1 "), f"→ steps one batch ({got!r})")
+    got = counter_after("space", lambda n: n > 5)
+    xdo("key", "space")
+    time.sleep(1.0)
+    still = app.find("Step ", "label", prefix=True).name
+    time.sleep(0.5)
+    ok(number_in(got, "Step") > 5 and app.find("Step ", "label", prefix=True).name == still,
+       f"Space plays ({got!r}) and pauses ({still!r})")
+    if SHOTS:
+        app.click("Step")
+        time.sleep(1.5)
+        for width, height in ((1280, 800), (1920, 1080)):
+            app.resize(width, height)
+            path = os.path.join(SHOTS, f"training-{width}x{height}.png")
+            app.screenshot(path)
+            note(f"saved {path}")
+
+
 def main():
     try:
         app = App(APP)
@@ -269,6 +342,8 @@ def main():
         app.draw(ONE)
         got = app.clear()
         ok(got == "Prediction: none", f"the Clear button clears it ({got!r})")
+
+        training(app)
     except Exception as e:
         ok(False, f"{type(e).__name__}: {e}")
     finally:

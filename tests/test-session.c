@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
 
 typedef struct
 {
@@ -269,6 +270,147 @@ test_timing (void)
                     best[m] / 1000.0, total[m] / 1000.0 / n);
 }
 
+/* Runs the main context until the training run delivers a frame of at
+ * least the given step, or fails after 30 s. */
+static CsTrainingFrame *
+wait_frame (CsTraining *training, gint64 step)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      CsTrainingFrame *f = cs_training_get_frame (training);
+      if (f != NULL && f->status.step >= step && f->status.state == CS_TRAINER_PAUSED)
+        return f;
+      if (g_get_monotonic_time () > end)
+        g_error ("no frame of step %" G_GINT64_FORMAT " within 30 s", step);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* The training run: it watches the drawing, and once it has stepped the
+ * drawing is predicted with its weights. */
+static void
+test_training (void)
+{
+  g_autoptr(CsSession) session = cs_session_new ();
+  CsPrediction p0, p;
+  int changed = 0;
+  g_signal_connect (session, "prediction-changed", G_CALLBACK (count_signal), &changed);
+
+  cs_session_set_model (session, CS_SESSION_MODEL_MLP);
+  predict (session, seven_, 3, &p0);
+  g_assert_true (p0.trained);
+  g_assert_cmpint (p0.training_step, ==, -1);
+  g_assert_null (cs_session_peek_training (session));
+
+  g_autoptr(GError) error = NULL;
+  CsTraining *training = cs_session_get_training (session, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (training);
+  g_assert_true (cs_session_peek_training (session) == training);
+  g_assert_true (cs_session_get_training (session, NULL) == training);
+
+  /* the first frame: the fresh run, watching the drawing; the pretrained
+   * network still predicts */
+  CsTrainingFrame *f = wait_frame (training, 0);
+  g_assert_cmpstr (f->status.model, ==, "mlp");
+  g_assert_cmpint (f->status.watch_index, ==, -1);
+  g_assert_cmpmem (cs_snapshot_get_activation (f->snapshot, 0), sizeof p0.input,
+                   p0.input, sizeof p0.input);
+  g_assert_cmpuint (f->batch_size, ==, 0);
+  g_assert_cmpint (cs_session_get_prediction (session)->training_step, ==, -1);
+  int before = changed;
+
+  /* a Step: the session takes the run's weights and predicts again */
+  cs_training_step (training, 1);
+  f = wait_frame (training, 1);
+  g_assert_cmpint (f->status.step, ==, 1);
+  g_assert_cmpuint (f->status.examples_seen, ==, 64);
+  g_assert_cmpint (changed, >, before);
+  p = *cs_session_get_prediction (session);
+  g_assert_cmpint (p.training_step, ==, 1);
+  g_assert_false (p.trained);
+  /* the same weights, the same input: the frame's logits */
+  const float *logits = cs_snapshot_get_logits (f->snapshot);
+  for (int k = 0; k < 10; k++)
+    g_assert_cmpfloat_with_epsilon (p.logits[k], logits[k], 1e-5);
+  /* the batch it trained on, with what the step did to it */
+  g_assert_cmpuint (f->batch_size, ==, 64);
+  g_assert_cmpuint (f->batch_shown, ==, 64);
+  g_assert_true (isfinite (f->status.loss_after));
+  g_assert_cmpfloat (f->status.loss_after, <, f->status.loss);
+  g_assert_nonnull (cs_snapshot_get_optim_state (f->snapshot, NULL));
+  for (guint i = 0; i < f->batch_shown; i++)
+    {
+      g_assert_cmpint (f->batch_labels[i], >=, 0);
+      g_assert_cmpint (f->batch_after[i], >=, 0);
+      g_assert_true (f->batch_p_before[i] > 0 && f->batch_p_before[i] < 1);
+    }
+  /* the frame before it: step 0, for what the step changed */
+  CsTrainingFrame *prev = cs_training_get_previous_frame (training);
+  g_assert_nonnull (prev);
+  g_assert_cmpint (prev->status.step, ==, 0);
+
+  /* a new drawing is watched at once */
+  predict (session, one, 3, &p);
+  g_assert_cmpint (p.training_step, ==, 1);
+  cs_trainer_request_snapshot (cs_training_get_trainer (training));
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (memcmp (cs_snapshot_get_activation (cs_training_get_frame (training)->snapshot, 0),
+                 p.input, sizeof p.input) != 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  /* another model: a new run of it, and the MLP keeps what it learnt */
+  guint64 generation = cs_training_get_status (training)->generation;
+  cs_session_set_model (session, CS_SESSION_MODEL_CNN);
+  p = *cs_session_get_prediction (session);
+  g_assert_cmpint (p.training_step, ==, -1);   /* the pretrained CNN */
+  f = wait_frame (training, 0);
+  while (cs_training_get_status (training)->generation == generation
+         || g_strcmp0 (cs_training_get_frame (training)->status.model, "simple-cnn") != 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpint (cs_training_get_frame (training)->status.step, ==, 0);
+  g_assert_null (cs_training_get_previous_frame (training));
+  cs_session_set_model (session, CS_SESSION_MODEL_MLP);
+  g_assert_cmpint (cs_session_get_prediction (session)->training_step, ==, 1);
+}
+
+/* Without the bundled digits there is no run, and one clear error. */
+static void
+test_training_no_data (void)
+{
+  g_autofree char *empty = g_dir_make_tmp ("convscope-XXXXXX", NULL);
+  g_autofree char *old = g_strdup (g_getenv ("CONVSCOPE_DATA_DIR"));
+  g_setenv ("CONVSCOPE_DATA_DIR", empty, TRUE);
+  g_autoptr(CsSession) session = cs_session_new_for_checkpoints (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_null (cs_session_get_training (session, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "bundled digits"));
+  g_clear_error (&error);
+  g_assert_null (cs_session_get_training (session, &error));   /* the same, again */
+  g_assert_nonnull (error);
+  /* predicting still works */
+  CsPrediction p;
+  predict (session, seven_, 3, &p);
+  g_assert_false (p.empty);
+  if (old != NULL)
+    g_setenv ("CONVSCOPE_DATA_DIR", old, TRUE);
+  else
+    g_unsetenv ("CONVSCOPE_DATA_DIR");
+  g_rmdir (empty);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -286,6 +428,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/switch-model", test_switch_model);
   g_test_add_func ("/app/session/bad-checkpoints", test_bad_checkpoints);
   g_test_add_func ("/app/session/timing", test_timing);
+  g_test_add_func ("/app/session/training", test_training);
+  g_test_add_func ("/app/session/training-no-data", test_training_no_data);
 
   return g_test_run ();
 }

@@ -287,6 +287,29 @@ test_gradients (Fixture *f, gconstpointer data)
   CsTensor dx = cs_model_get_activation_grad (f->model, 0);
   g_assert_cmpmem (cs_snapshot_get_activation_grad (with_input, 0), 784 * sizeof (float),
                    dx.data + 2 * 784, 784 * sizeof (float));
+
+  /* the blocks: parameters, gradients, and with the optimizer's state only
+   * when asked for (written here by hand: a model's state is its block) */
+  gsize P = cs_model_get_n_params (f->model), got = 0;
+  float *state = cs_model_get_optim_state (f->model);
+  for (gsize i = 0; i < 2 * P; i++)
+    state[i] = (float) i * 0.5f - 3.0f;
+  g_assert_null (cs_snapshot_get_optim_state (with_input, &got));
+  g_assert_cmpuint (got, ==, P);
+  g_autoptr(CsSnapshot) every = cs_snapshot_new (f->model, 0, CS_SNAPSHOT_EVERYTHING);
+  g_assert_cmpmem (cs_snapshot_get_param_block (every, NULL), P * sizeof (float),
+                   cs_model_get_params (f->model), P * sizeof (float));
+  g_assert_cmpmem (cs_snapshot_get_grad_block (every, NULL), P * sizeof (float),
+                   cs_model_get_grads (f->model), P * sizeof (float));
+  g_assert_cmpmem (cs_snapshot_get_optim_state (every, NULL), 2 * P * sizeof (float),
+                   state, 2 * P * sizeof (float));
+  /* a parameter's tensor is a view into the block */
+  const CsTensor *w = cs_snapshot_get_param (every, name);
+  g_assert_true (w->data >= cs_snapshot_get_param_block (every, NULL));
+  g_assert_true (w->data + cs_tensor_numel (w) <= cs_snapshot_get_param_block (every, NULL) + P);
+  g_assert_null (cs_snapshot_get_optim_state (snap, NULL));
+  g_autoptr(CsSnapshot) acts_only = cs_snapshot_new (f->model, 0, CS_SNAPSHOT_ACTIVATIONS);
+  g_assert_null (cs_snapshot_get_param_block (acts_only, NULL));
 }
 
 static gpointer

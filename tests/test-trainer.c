@@ -312,6 +312,116 @@ test_step_one_batch (void)
   assert_same_block (w2, d->model);
 }
 
+/* What cs_trainer_peek_batch () shows, copied on the trainer's thread. */
+typedef struct
+{
+  guint n;
+  float x[16 * 784];
+  gint32 y[16];
+  float probs[16 * 10], probs_after[16 * 10];
+  gboolean has_after;
+} Peek;
+
+static void
+copy_peek (CsTrainer *trainer, CsModel *model, CsOptimizer *opt, gpointer data)
+{
+  Peek *p = data;
+  const float *x, *probs, *after;
+  const gint32 *y;
+  p->n = cs_trainer_peek_batch (trainer, &x, &y, &probs, &after);
+  g_assert_cmpuint (p->n, <=, 16);
+  if (p->n == 0)
+    {
+      g_assert_null (x);
+      return;
+    }
+  memcpy (p->x, x, p->n * 784 * sizeof (float));
+  memcpy (p->y, y, p->n * sizeof (gint32));
+  memcpy (p->probs, probs, p->n * 10 * sizeof (float));
+  p->has_after = after != NULL;
+  if (after != NULL)
+    memcpy (p->probs_after, after, p->n * 10 * sizeof (float));
+}
+
+/* Mean cross-entropy of probabilities against labels. */
+static double
+mean_ce (const float *probs, const gint32 *y, guint n)
+{
+  double sum = 0.0;
+  for (guint i = 0; i < n; i++)
+    sum -= log (probs[i * 10 + y[i]]);
+  return sum / n;
+}
+
+/* After a Step the batch it trained on can be looked at, with the loss
+ * before the update and after it; a Play's batches have no "after". */
+static void
+test_step_batch_and_loss_after (void)
+{
+  g_autoptr(CsTrainer) t = new_trainer (512, 0, 16, 3);
+  g_autoptr(Direct) d = direct_new (512, 16, 3, NULL);
+  Peek *p = g_new0 (Peek, 1);
+
+  cs_trainer_invoke (t, copy_peek, p, NULL);
+  wait_idle (t);
+  g_assert_cmpuint (p->n, ==, 0);
+  g_assert_true (isnan (status_of (t).loss_after));
+
+  cs_trainer_step (t, 1);
+  cs_trainer_invoke (t, copy_peek, p, NULL);
+  wait_idle (t);
+  double loss = direct_step (d);
+  CsTrainerStatus s = status_of (t);
+
+  /* the batch is the batcher's first, as the direct loop drew it */
+  g_assert_cmpuint (p->n, ==, 16);
+  g_assert_cmpmem (p->x, 16 * 784 * sizeof (float), d->x, 16 * 784 * sizeof (float));
+  g_assert_cmpmem (p->y, sizeof p->y, d->y, 16 * sizeof (gint32));
+  g_assert_cmpmem (p->probs, sizeof p->probs, d->probs, 16 * 10 * sizeof (float));
+  g_assert_cmpfloat_with_epsilon (mean_ce (p->probs, p->y, 16), loss, 1e-5);
+
+  /* after the step: the same batch through the new weights, lower */
+  g_assert_true (p->has_after);
+  g_assert_true (isfinite (s.loss_after));
+  g_assert_cmpfloat_with_epsilon (mean_ce (p->probs_after, p->y, 16), s.loss_after, 1e-5);
+  g_assert_cmpfloat (s.loss_after, <, s.loss);
+  CsTensor xt = cs_tensor_view_batch (d->x, 16, cs_model_get_input_shape (d->model));
+  cs_model_forward (d->model, &xt, FALSE);
+  g_assert_cmpfloat_with_epsilon (cs_model_cross_entropy (d->model, d->y, NULL), s.loss_after, 1e-6);
+
+  /* measuring it changed nothing in the run */
+  g_autoptr(Weights) w1 = weights_of (t);
+  assert_same_block (w1, d->model);
+
+  /* a Step of three: only the third batch is measured after */
+  cs_trainer_step (t, 3);
+  wait_idle (t);
+  for (int i = 0; i < 3; i++)
+    direct_step (d);
+  g_autoptr(Weights) w4 = weights_of (t);
+  assert_same_block (w4, d->model);
+  g_assert_true (isfinite (status_of (t).loss_after));
+
+  /* playing: no loss after */
+  cs_trainer_play (t);
+  while (status_of (t).step < 8)
+    g_usleep (1000);
+  cs_trainer_pause (t);
+  cs_trainer_invoke (t, copy_peek, p, NULL);
+  wait_idle (t);
+  g_assert_true (isnan (status_of (t).loss_after));
+  g_assert_false (p->has_after);
+  g_assert_cmpuint (p->n, ==, 16);
+
+  /* a reset forgets the batch */
+  cs_trainer_reset (t);
+  cs_trainer_invoke (t, copy_peek, p, NULL);
+  wait_idle (t);
+  g_assert_cmpuint (p->n, ==, 0);
+  g_assert_true (isnan (status_of (t).loss_after));
+  g_free (p);
+}
+
 /* A snapshot hook that copies nothing: snapshots must not change training. */
 static gpointer
 count_snapshot (CsTrainer *t, CsModel *model, const CsTrainerStatus *s, gpointer data)
@@ -1255,6 +1365,7 @@ main (int argc, char **argv)
   g_assert_no_error (error);
 
   g_test_add_func ("/core/trainer/step/one-batch", test_step_one_batch);
+  g_test_add_func ("/core/trainer/step/batch-and-loss-after", test_step_batch_and_loss_after);
   g_test_add_func ("/core/trainer/determinism/direct", test_determinism);
   g_test_add_func ("/core/trainer/determinism/cli", test_determinism_cli);
   g_test_add_func ("/core/trainer/reset", test_reset);

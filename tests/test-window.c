@@ -11,6 +11,9 @@
 #include "app/views/cs-backward-view.h"
 #include "app/views/cs-conv-view.h"
 #include "app/views/cs-draw-view.h"
+#include "app/views/cs-training-view.h"
+
+#include <string.h>
 #include "app/views/cs-view.h"
 
 #include <glib/gstdio.h>
@@ -436,6 +439,61 @@ test_remembers (void)
   window = NULL;
 }
 
+/* The Training view's device choice: the GPU where there is one, else one
+ * clear message and training stays on the CPU. */
+static void
+test_training_device (void)
+{
+  cs_window_set_view (window, "training");
+  iterate ();
+  GtkWidget *view = cs_window_get_view_widget (window, "training");
+  g_assert_true (CS_IS_TRAINING_VIEW (view));
+  CsTraining *training = cs_training_view_get_training (CS_TRAINING_VIEW (view));
+  g_assert_nonnull (training);
+  /* the label "Device", then the control named by it */
+  GtkWidget *device = find_by_label (view, "Device");
+  if (GTK_IS_LABEL (device))
+    device = gtk_widget_get_next_sibling (device);
+  g_assert_true (has_label (device, "Device"));
+  g_assert_true (GTK_IS_DROP_DOWN (device));
+  GListModel *items = gtk_drop_down_get_model (GTK_DROP_DOWN (device));
+  g_assert_cmpuint (g_list_model_get_n_items (items), ==, 3);
+
+  guint64 errors = cs_training_get_status (training)->error_serial;
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (device), 2);   /* GPU (CUDA) */
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  const CsTrainerStatus *s = cs_training_get_status (training);
+  while (s->error_serial == errors && !g_str_equal (s->device, "cuda"))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  iterate ();
+  if (g_str_equal (s->device, "cuda"))
+    g_test_message ("training moved to the GPU: %s", s->device);
+  else
+    {
+      g_test_message ("no GPU: %s", s->error);
+      g_assert_cmpstr (s->device, ==, "cpu");
+      g_assert_nonnull (strstr (s->error, "CUDA"));
+      /* said once, in the view */
+      GtkWidget *bar = NULL;
+      g_autoptr(GPtrArray) widgets = all_widgets (view);
+      for (guint i = 0; i < widgets->len && bar == NULL; i++)
+        if (GTK_IS_LABEL (widgets->pdata[i]) && g_str_equal (gtk_label_get_text (widgets->pdata[i]), s->error))
+          bar = widgets->pdata[i];
+      g_assert_nonnull (bar);
+      g_assert_true (gtk_widget_is_visible (bar));
+    }
+  /* and back: the choice is remembered */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (device), 1);
+  iterate ();
+  g_autoptr(GSettings) settings = g_object_ref (cs_application_get_settings (app));
+  g_autofree char *saved = g_settings_get_string (settings, "device");
+  g_assert_cmpstr (saved, ==, "cpu");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -462,7 +520,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/gui/window/export", test_export);
   g_test_add_func ("/gui/window/bad-checkpoint-banner", test_bad_checkpoint_banner);
   g_test_add_func ("/gui/window/application", test_application);
-  g_test_add_func ("/gui/window/remembers", test_remembers);
+  g_test_add_func ("/gui/window/training-device", test_training_device);
+  g_test_add_func ("/gui/window/remembers", test_remembers);   /* closes the window: last */
 
   int status = g_test_run ();
   g_object_unref (app);

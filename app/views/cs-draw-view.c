@@ -33,6 +33,7 @@ cs_draw_view_state_init (CsDrawViewState *state)
   state->brush = CS_DRAW_VIEW_BRUSH;
   state->prediction.empty = TRUE;
   state->prediction.predicted = -1;
+  state->prediction.training_step = -1;
 }
 
 void
@@ -357,7 +358,14 @@ draw_probabilities (const CsDrawViewState *state, const CsDrawViewLayout *l, cai
       cairo_set_source_rgb (cr, DIM_RGB);
       show (cr, _("no ink yet"), d->x + size * 0.9, d->y + d->height / 2, f * 1.1, FALSE, 0, 0.5);
     }
-  if (!p->trained)
+  if (p->training_step >= 0)
+    {
+      /* the weights of the run in the Training view, as they are now */
+      g_autofree char *run = g_strdup_printf (_("training: step %" G_GINT64_FORMAT), p->training_step);
+      cairo_set_source_rgb (cr, DIM_RGB);
+      show (cr, run, d->x + size * 0.9, d->y + f * 0.2, f, TRUE, 0, 0);
+    }
+  else if (!p->trained)
     {
       cairo_set_source_rgb (cr, WARN_RGB);
       show (cr, _("untrained weights"), d->x + size * 0.9, d->y + f * 0.2, f, TRUE, 0, 0);

@@ -1,0 +1,275 @@
+/* bench-app.c — training with the application on screen
+ *
+ *   tests/gui/run-xvfb.sh build/bench/bench-app [--model simple-cnn]
+ *       [--batches 400] [--rounds 3] [--json]
+ *
+ * Needs a display (Xvfb does). Trains the same model on the bundled digits
+ * two ways, alternating, for the same number of batches each:
+ *
+ *   headless   the loop of convscope-cli train (batcher, cs_train_step,
+ *              device check), nothing else
+ *   app        the application's own objects: a CsSession with a drawing
+ *              (re-predicted with every frame, as the Draw view's is), its
+ *              CsTraining, and the Training view shown in a window and
+ *              redrawn at every update, while Play runs to the same number
+ *              of batches
+ *
+ * and reports the examples per second of each (best round), their ratio
+ * (the issue's bar: app ≥ 90 % of headless), and, for the app, the frames
+ * the window's frame clock painted per second while training (the display
+ * gives 60), the time the Training view takes to draw its figure at the
+ * window's size (mean and worst), and how many updates and frames of the
+ * trainer reached the main loop.
+ */
+#include "app/cs-session.h"
+#include "app/cs-training.h"
+#include "app/views/cs-training-view.h"
+
+#include "core/dataset.h"
+#include "core/loss.h"
+#include "core/optim.h"
+
+#include <gtk/gtk.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static char *opt_model = NULL;
+static int opt_batches = 400;
+static int opt_rounds = 3;
+static gboolean opt_json = FALSE;
+
+static double
+run_headless (const CsDataset *train, guint batches)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = cs_model_new_preset (opt_model, &error);
+  g_assert_no_error (error);
+  CsOptimConfig config;
+  cs_optim_config_init (&config, CS_OPTIM_ADAM);
+  if (!cs_model_reserve (model, 64, &error))
+    g_error ("%s", error->message);
+  cs_model_init (model, 1);
+  g_autoptr(CsOptimizer) opt = cs_optimizer_new (model, &config);
+  g_autoptr(CsBatcher) batcher = cs_batcher_new (train, 64, 1);
+  const CsShape *in = cs_model_get_input_shape (model);
+  float *x = cs_alloc_floats (64 * (gsize) cs_shape_numel (in));
+  gint32 y[64];
+  float probs[64 * 10];
+
+  guint64 seen = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  for (guint b = 0; b < batches; b++)
+    {
+      guint32 n = cs_batcher_next (batcher, x, y);
+      CsTensor xt = cs_tensor_view_batch (x, n, in);
+      double loss = cs_train_step (model, opt, &xt, y, probs, NULL);
+      if (!cs_model_check (model, &error) || !isfinite (loss))
+        g_error ("headless: batch %u failed", b);
+      seen += n;
+    }
+  double seconds = (g_get_monotonic_time () - t0) / 1e6;
+  cs_free (x);
+  return seen / seconds;
+}
+
+typedef struct
+{
+  GtkWidget *view;
+  gint64 target;
+  gint64 t0, t1;
+  guint64 seen;
+  guint frames;
+  gint64 first_frame, last_frame;
+  gboolean done;
+  double draw_ms_sum, draw_ms_max;
+  guint draws;
+} AppRun;
+
+static gboolean
+on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  AppRun *r = data;
+  gint64 now = g_get_monotonic_time ();
+  if (r->t0 > 0 && !r->done)
+    {
+      if (r->frames == 0)
+        r->first_frame = now;
+      r->frames++;
+      r->last_frame = now;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* The figure's draw, timed on an image surface of the view's size: what
+ * the cairo renderer does for it in a frame. */
+static void
+time_draw (AppRun *r)
+{
+  int w = gtk_widget_get_width (r->view), h = gtk_widget_get_height (r->view);
+  if (w <= 0 || h <= 0)
+    return;
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create (s);
+  gint64 t = g_get_monotonic_time ();
+  cs_training_view_state_draw (cs_training_view_get_state (CS_TRAINING_VIEW (r->view)), cr, w, h);
+  double ms = (g_get_monotonic_time () - t) / 1e3;
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+  r->draw_ms_sum += ms;
+  r->draw_ms_max = MAX (r->draw_ms_max, ms);
+  r->draws++;
+}
+
+static void
+on_updated (CsTraining *training, AppRun *r)
+{
+  const CsTrainerStatus *s = cs_training_get_status (training);
+  if (r->t0 == 0 || r->done)
+    return;
+  if (s->step >= r->target)
+    {
+      r->t1 = g_get_monotonic_time ();
+      r->seen = s->examples_seen;
+      r->done = TRUE;
+      cs_training_pause (training);
+    }
+  else if (s->step % 8 == 0)
+    time_draw (r);
+}
+
+static double
+run_app (GtkWidget *window, CsSession *session, guint batches, AppRun *r, CsTraining **out)
+{
+  g_autoptr(GError) error = NULL;
+  CsTraining *training = cs_session_get_training (session, &error);
+  if (training == NULL)
+    g_error ("%s", error->message);
+  *out = training;
+  GtkWidget *view = gtk_window_get_child (GTK_WINDOW (window));
+  *r = (AppRun) { .view = view };
+  cs_training_reset (training);
+  /* come to rest at step 0 with the window drawn */
+  while (cs_training_get_status (training)->step != 0 || cs_training_get_playing (training))
+    g_main_context_iteration (NULL, TRUE);
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+
+  gulong id = g_signal_connect (training, "updated", G_CALLBACK (on_updated), r);
+  guint tick = gtk_widget_add_tick_callback (window, on_tick, r, NULL);
+  r->target = batches;
+  r->t0 = g_get_monotonic_time ();
+  cs_training_play (training);
+  while (!r->done)
+    g_main_context_iteration (NULL, TRUE);
+  gtk_widget_remove_tick_callback (window, tick);
+  g_signal_handler_disconnect (training, id);
+  while (cs_training_get_playing (training))
+    g_main_context_iteration (NULL, TRUE);
+  return r->seen / ((r->t1 - r->t0) / 1e6);
+}
+
+int
+main (int argc, char *argv[])
+{
+  GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_STRING, &opt_model, "mlp or simple-cnn (simple-cnn)", "NAME" },
+    { "batches", 0, 0, G_OPTION_ARG_INT, &opt_batches, "batches of 64 per run (400)", "N" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &opt_rounds, "rounds of both (3)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "one JSON object", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— training with the application on screen");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "bench-app: %s\n", error->message);
+      return 2;
+    }
+  if (opt_model == NULL)
+    opt_model = g_strdup (CS_SESSION_MODEL_CNN);
+  if (!gtk_init_check ())
+    {
+      fprintf (stderr, "bench-app: no display (run it under tests/gui/run-xvfb.sh)\n");
+      return 2;
+    }
+
+  g_autoptr(CsDataset) train = cs_dataset_load_named ("digits", "train", &error);
+  if (train == NULL)
+    {
+      fprintf (stderr, "bench-app: %s\n", error->message);
+      return 2;
+    }
+
+  /* the application's objects: a session with a drawing, the Training view */
+  CsSession *session = cs_session_new ();
+  cs_session_set_model (session, opt_model);
+  float gray[28 * 28];
+  guint32 idx = 3;
+  gint32 label;
+  cs_dataset_fill_batch (train, &idx, 1, gray, &label);
+  cs_session_predict (session, gray, 28, 28, 28, NULL);
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  GtkWidget *view = cs_training_view_new (session, NULL);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (view))
+    g_main_context_iteration (NULL, TRUE);
+
+  double best_headless = 0, best_app = 0;
+  AppRun best_run = { 0 };
+  guint64 updates = 0, frames = 0;
+  for (int round = 0; round < opt_rounds; round++)
+    {
+      double h = run_headless (train, (guint) opt_batches);
+      AppRun r;
+      CsTraining *training = NULL;
+      guint64 u0 = 0, f0 = 0;
+      if (cs_session_peek_training (session) != NULL)
+        {
+          u0 = cs_training_get_n_updates (cs_session_peek_training (session));
+          f0 = cs_training_get_n_frames (cs_session_peek_training (session));
+        }
+      double a = run_app (window, session, (guint) opt_batches, &r, &training);
+      if (!opt_json)
+        printf ("round %d: headless %.0f examples/s, app %.0f examples/s (%.1f%%), %.1f frames/s\n",
+                round + 1, h, a, 100 * a / h,
+                r.frames > 1 ? (r.frames - 1) / ((r.last_frame - r.first_frame) / 1e6) : 0.0);
+      best_headless = MAX (best_headless, h);
+      if (a > best_app)
+        {
+          best_app = a;
+          best_run = r;
+          updates = cs_training_get_n_updates (training) - u0;
+          frames = cs_training_get_n_frames (training) - f0;
+        }
+    }
+  double fps = best_run.frames > 1 ? (best_run.frames - 1) / ((best_run.last_frame - best_run.first_frame) / 1e6) : 0;
+  double seconds = (best_run.t1 - best_run.t0) / 1e6;
+  const char *core = g_getenv ("OPENBLAS_CORETYPE");
+  if (opt_json)
+    printf ("{\"model\": \"%s\", \"batches\": %d, \"headless\": %.1f, \"app\": %.1f, \"ratio\": %.4f, "
+            "\"frames_per_second\": %.1f, \"draw_ms_mean\": %.2f, \"draw_ms_max\": %.2f, "
+            "\"updates_per_second\": %.1f, \"frames_per_second_streamed\": %.1f, \"openblas_coretype\": \"%s\"}\n",
+            opt_model, opt_batches, best_headless, best_app, best_app / best_headless, fps,
+            best_run.draws ? best_run.draw_ms_sum / best_run.draws : 0, best_run.draw_ms_max,
+            updates / seconds, frames / seconds, core ? core : "");
+  else
+    {
+      printf ("%s, %d batches of 64, best of %d rounds (OPENBLAS_CORETYPE=%s):\n", opt_model, opt_batches,
+              opt_rounds, core ? core : "unset");
+      printf ("  headless (convscope-cli train's loop)  %8.0f examples/s\n", best_headless);
+      printf ("  with the application on screen         %8.0f examples/s  %.1f%% of headless\n",
+              best_app, 100 * best_app / best_headless);
+      printf ("  window frames painted while training   %8.1f per second\n", fps);
+      printf ("  Training view figure, one draw          %8.2f ms mean, %.2f ms worst\n",
+              best_run.draws ? best_run.draw_ms_sum / best_run.draws : 0, best_run.draw_ms_max);
+      printf ("  trainer → main loop                     %8.1f updates/s, %.1f frames/s\n",
+              updates / seconds, frames / seconds);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (session);
+  return 0;
+}
