@@ -3,6 +3,7 @@
 
 #include "cs-window-private.h"
 
+#include "views/cs-backward-view.h"
 #include "views/cs-conv-view.h"
 #include "views/cs-draw-view.h"
 #include "views/cs-gradients-view.h"
@@ -219,6 +220,12 @@ on_conv_spec_changed (CsConvView *conv, CsPoolView *pool)
   cs_pool_view_set_spec (pool, cs_conv_view_get_spec (conv));
 }
 
+static void
+on_conv_spec_changed_backward (CsConvView *conv, CsBackwardView *backward)
+{
+  cs_backward_view_set_spec (backward, cs_conv_view_get_spec (conv));
+}
+
 /* The Network view shows the session's latest forward pass; the copy is
  * taken only while the view is on screen. */
 static void
@@ -284,11 +291,17 @@ cs_window_add_views (CsWindow *self)
 
   GtkWidget *conv = cs_conv_view_new ();
   GtkWidget *pool = cs_pool_view_new ();
+  GtkWidget *backward = cs_backward_view_new ();
   cs_pool_view_set_spec (CS_POOL_VIEW (pool), cs_conv_view_get_spec (CS_CONV_VIEW (conv)));
-  /* the pooling view follows the example the Convolution view edits */
+  cs_backward_view_set_spec (CS_BACKWARD_VIEW (backward),
+                             cs_conv_view_get_spec (CS_CONV_VIEW (conv)));
+  /* the pooling and Backward views follow the example the Convolution view edits */
   g_signal_connect_object (conv, "spec-changed", G_CALLBACK (on_conv_spec_changed), pool, 0);
+  g_signal_connect_object (conv, "spec-changed", G_CALLBACK (on_conv_spec_changed_backward),
+                           backward, 0);
   cs_window_add_view (self, "convolution", _("Convolution"), "view-grid-symbolic", conv);
   cs_window_add_view (self, "pooling", _("ReLU, pooling, flatten"), "view-paged-symbolic", pool);
+  cs_window_add_view (self, "backward", _("Backward"), "media-seek-backward-symbolic", backward);
 
   GtkWidget *network = cs_network_view_new ();
   g_signal_connect_object (self->session, "prediction-changed",

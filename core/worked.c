@@ -34,6 +34,9 @@ static const char *const arg_names[] = {
   [CS_WORKED_ARG_POOL_KERNEL] = "pool-kernel",
   [CS_WORKED_ARG_POOL_STRIDE] = "pool-stride",
   [CS_WORKED_ARG_POOL_PADDING] = "pool-padding",
+  [CS_WORKED_ARG_LOSS] = "loss",
+  [CS_WORKED_ARG_TARGET] = "target",
+  [CS_WORKED_ARG_LR] = "lr",
 };
 
 const char *

@@ -20,6 +20,22 @@
  *
  * The Convolution, pooling and Backward views and `convscope-cli convolve`
  * show it; cs_worked_get_model () gives the model for the backward pass.
+ *
+ * The backward pass (CsWorkedBackward, core/worked-backward.c) is written
+ * out the same way: a loss on the output, the engine's cs_model_backward (),
+ * and every gradient of the convolution as the sum that made it, with g the
+ * engine's dL/dconv:
+ *
+ *   dL/dk[i, j]  = Σ_{oh,ow} x[oh·sh − ph + i·dh, ow·sw − pw + j·dw] · g[oh, ow]
+ *   dL/db        = Σ_{oh,ow} g[oh, ow]
+ *   dL/dx[h, w]  = Σ k[i, j] · g[oh, ow]  over the (i, j, oh, ow) whose
+ *                  window put k[i, j] on x[h, w] (for stride 1, the "full"
+ *                  convolution of g with the flipped kernel)
+ *
+ * the pooling's routing (max: a cell gets the gradient of each window it
+ * won, nothing from the others; average: a share of every window it is in)
+ * and ReLU's gate (the gradient passes where conv > 0), each checked against
+ * the engine's number.
  */
 #pragma once
 
@@ -57,10 +73,13 @@ typedef enum
   CS_WORKED_ARG_POOL_KERNEL,
   CS_WORKED_ARG_POOL_STRIDE,
   CS_WORKED_ARG_POOL_PADDING,
+  CS_WORKED_ARG_LOSS,        /* the backward pass's (CsWorkedLoss) */
+  CS_WORKED_ARG_TARGET,
+  CS_WORKED_ARG_LR,
 } CsWorkedArg;
 
 GQuark       cs_worked_error_quark (void);
-/* "input", "kernel", "stride", …, "pool-padding" */
+/* "input", "kernel", "stride", …, "pool-padding", "loss", "target", "lr" */
 const char  *cs_worked_arg_name    (CsWorkedArg arg);
 
 typedef enum
@@ -198,5 +217,115 @@ const CsWorkedConvCell *cs_worked_get_conv_cell (CsWorked *self, int row, int co
 const CsWorkedPoolCell *cs_worked_get_pool_cell (CsWorked *self, int row, int col);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsWorked, cs_worked_free)
+
+/* ---------------------------------------------------------------------------
+ * The backward pass
+ */
+
+/* Largest learning rate of the update written out. */
+#define CS_WORKED_MAX_LR 1e3
+
+typedef enum
+{
+  CS_WORKED_LOSS_SUM,    /* L = Σ y: every dL/dy is 1 */
+  CS_WORKED_LOSS_CELL,   /* L = y[cell]: dL/dy is 1 there, 0 elsewhere */
+  CS_WORKED_LOSS_MSE,    /* L = Σ (y − t)² / n, the engine's cs_loss_mse (nn.MSELoss) */
+} CsWorkedLossKind;
+
+/* A loss on the example's output y (the last stage, n cells, row-major). */
+typedef struct
+{
+  CsWorkedLossKind kind;
+  int cell;              /* CELL: an index of y */
+  float target;          /* MSE: t, the same for every cell */
+} CsWorkedLoss;
+
+/* One product of a backward sum: the gradient g of a convolution output cell
+ * times what it met in the forward pass. */
+typedef struct
+{
+  int row, col;          /* the convolution's output cell: g = dL/dconv[row, col] */
+  int ki, kj;            /* the kernel cell of the product */
+  int in_row, in_col;    /* the input cell; outside (H, W) for padding */
+  float factor;          /* dL/dk: x there (0 for padding); dL/dx: k[ki, kj]; dL/db: 1 */
+  float grad;            /* g, the engine's */
+  double product;        /* factor · g, exact */
+  gboolean padding;
+} CsWorkedGradTerm;
+
+typedef struct
+{
+  int row, col;                   /* the kernel or input cell; the bias is [0, 0] */
+  const CsWorkedGradTerm *terms;  /* dL/dk, dL/db: one per output cell, row-major;
+                                   * dL/dx: one per kernel cell that reached it, row-major */
+  int n_terms;
+  double sum;                     /* Σ products */
+  float value;                    /* the engine's gradient: sum within 1e-5 relative */
+  float before, after;            /* a parameter: its value, and after the engine's SGD
+                                   * step p ← p − lr · dL/dp; the input: its value twice */
+} CsWorkedGradCell;
+
+/* What one pooling window sends to a cell of the pooling's input. */
+typedef struct
+{
+  int row, col;          /* the pooled cell whose window holds the cell */
+  float grad;            /* dL/dpool[row, col], the engine's */
+  gboolean routed;       /* max: the cell won this window; average: always */
+  int divisor;           /* average: the window's divisor; max: 1 */
+  double share;          /* routed ? grad / divisor : 0 */
+} CsWorkedRouteTerm;
+
+typedef struct
+{
+  int row, col;                    /* the cell of the pooling's input (ReLU or conv) */
+  const CsWorkedRouteTerm *terms;  /* the windows holding it, in the pooled map's order */
+  int n_terms;
+  double sum;                      /* Σ shares */
+  float value;                     /* the engine's gradient: sum within 1e-5 relative;
+                                    * exactly 0 for a max-pool cell that won no window */
+} CsWorkedRouteCell;
+
+typedef struct _CsWorkedBackward CsWorkedBackward;
+
+/* Runs the loss backward through the example's model (cs_worked_get_model ()):
+ * the forward pass again, zero_grad, dL/dy into the output gradient,
+ * cs_model_backward () with the input gradient on, then one step of the
+ * engine's SGD with lr, whose result is read and undone: the model keeps its
+ * weights, and its gradients are this loss's. Then writes out every sum and
+ * checks it against the engine's number.
+ * Errors: a bad loss or lr (CS_WORKED_ERROR: CS_WORKED_ARG_LOSS, _TARGET,
+ * _LR), or CS_ERROR_MISMATCH where a sum is not the engine's number (a bug,
+ * reported rather than shown). */
+CsWorkedBackward       *cs_worked_backward_new            (CsWorked           *worked,
+                                                           const CsWorkedLoss *loss,
+                                                           double              lr,
+                                                           GError            **error);
+void                    cs_worked_backward_free           (CsWorkedBackward   *self);
+
+CsWorked               *cs_worked_backward_get_worked     (CsWorkedBackward   *self);
+const CsWorkedLoss     *cs_worked_backward_get_loss       (CsWorkedBackward   *self);
+double                  cs_worked_backward_get_lr         (CsWorkedBackward   *self);
+/* L: Σ y, y[cell], or the engine's mean squared error. */
+double                  cs_worked_backward_get_value      (CsWorkedBackward   *self);
+/* dL/d(stage i), the engine's, a copy laid out as the stage's values. */
+const float            *cs_worked_backward_get_grad       (CsWorkedBackward   *self,
+                                                           guint               stage);
+/* NULL when the example has no such stage. */
+const float            *cs_worked_backward_find_grad      (CsWorkedBackward   *self,
+                                                           CsWorkedStageKind   kind);
+const CsWorkedGradCell *cs_worked_backward_get_kernel_cell (CsWorkedBackward  *self,
+                                                           int                 row,
+                                                           int                 col);
+/* NULL without a bias. */
+const CsWorkedGradCell *cs_worked_backward_get_bias_cell  (CsWorkedBackward   *self);
+const CsWorkedGradCell *cs_worked_backward_get_input_cell (CsWorkedBackward   *self,
+                                                           int                 row,
+                                                           int                 col);
+/* row, col within the pooling's input; NULL without pooling. */
+const CsWorkedRouteCell *cs_worked_backward_get_route_cell (CsWorkedBackward  *self,
+                                                           int                 row,
+                                                           int                 col);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsWorkedBackward, cs_worked_backward_free)
 
 G_END_DECLS

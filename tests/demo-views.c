@@ -3,12 +3,13 @@
  * Not a test: a harness to look at and drive the views before the
  * application window has them (and to take screenshots under Xvfb).
  *
- *   demo-views [--view conv|pool] [--size 1280x800] [--cell ROW,COL] [--export DIR]
+ *   demo-views [--view conv|pool|backward] [--size 1280x800] [--cell ROW,COL]
+ *              [--step N] [--export DIR]
  *   demo-views --view gradients [--model mlp|simple-cnn] [--batches N] [--weight I]
  *              [--show both|weights|gradients] [--cursor E] [--size WxH] [--export DIR]
  *
- * The pooling view follows the Convolution view's edits, as the application
- * will connect them. --export writes each view as PNG, SVG and PDF into DIR
+ * The pooling and Backward views follow the Convolution view's edits, as the
+ * application connects them. --export writes each view as PNG, SVG and PDF into DIR
  * through cs_view_export () and quits.
  *
  * The Gradients view is shown on a real run: the preset trains on the
@@ -18,6 +19,7 @@
  * written into DIR as gradients-MODEL.png, .svg and .pdf.
  */
 #include "app/cs-snapshot.h"
+#include "app/views/cs-backward-view.h"
 #include "app/views/cs-conv-view.h"
 #include "app/views/cs-gradients-view.h"
 #include "app/views/cs-pool-view.h"
@@ -38,11 +40,15 @@ static int opt_batches = 300;
 static int opt_weight = -1;
 static char *opt_show = NULL;
 static int opt_cursor = -1;
+static int opt_step = 0;
 
 static const GOptionEntry entries[] = {
-  { "view", 0, 0, G_OPTION_ARG_STRING, &opt_view, "The view shown first", "conv|pool|gradients" },
+  { "view", 0, 0, G_OPTION_ARG_STRING, &opt_view, "The view shown first",
+    "conv|pool|backward|gradients" },
   { "size", 0, 0, G_OPTION_ARG_STRING, &opt_size, "The window's size", "WIDTHxHEIGHT" },
-  { "cell", 0, 0, G_OPTION_ARG_STRING, &opt_cell, "The current cell of both views", "ROW,COL" },
+  { "cell", 0, 0, G_OPTION_ARG_STRING, &opt_cell, "The current cell of the first two views",
+    "ROW,COL" },
+  { "step", 0, 0, G_OPTION_ARG_INT, &opt_step, "The current step of the Backward view", "N" },
   { "export", 0, 0, G_OPTION_ARG_FILENAME, &opt_export, "Export the views into DIR and quit",
     "DIR" },
   { "model", 0, 0, G_OPTION_ARG_STRING, &opt_model, "Gradients: the preset trained [mlp]",
@@ -232,13 +238,19 @@ spec_changed (CsConvView *conv, CsPoolView *pool)
   cs_pool_view_set_spec (pool, cs_conv_view_get_spec (conv));
 }
 
+static void
+backward_spec_changed (CsConvView *conv, CsBackwardView *backward)
+{
+  cs_backward_view_set_spec (backward, cs_conv_view_get_spec (conv));
+}
+
 static gboolean
 export_views (GtkWidget **views, int width, int height)
 {
-  const char *names[] = { "conv", "pool" };
+  const char *names[] = { "conv", "pool", "backward" };
   const char *ext[] = { "png", "svg", "pdf" };
 
-  for (int v = 0; v < 2; v++)
+  for (int v = 0; v < 3; v++)
     for (int e = 0; e < 3; e++)
       {
         g_autoptr(GError) error = NULL;
@@ -262,7 +274,7 @@ activate (GtkApplication *app)
 {
   int width = 1280, height = 800;
   GtkWidget *window, *stack, *switcher, *header;
-  GtkWidget *views[2];
+  GtkWidget *views[3];
 
   if (opt_size != NULL && sscanf (opt_size, "%dx%d", &width, &height) != 2)
     {
@@ -293,8 +305,13 @@ activate (GtkApplication *app)
 
   views[0] = cs_conv_view_new ();
   views[1] = cs_pool_view_new ();
+  views[2] = cs_backward_view_new ();
   g_signal_connect (views[0], "spec-changed", G_CALLBACK (spec_changed), views[1]);
+  g_signal_connect (views[0], "spec-changed", G_CALLBACK (backward_spec_changed), views[2]);
   cs_pool_view_set_spec (CS_POOL_VIEW (views[1]), cs_conv_view_get_spec (CS_CONV_VIEW (views[0])));
+  cs_backward_view_set_spec (CS_BACKWARD_VIEW (views[2]),
+                             cs_conv_view_get_spec (CS_CONV_VIEW (views[0])));
+  cs_backward_view_set_step (CS_BACKWARD_VIEW (views[2]), opt_step);
   if (opt_cell != NULL)
     {
       int row, col;
@@ -309,12 +326,12 @@ activate (GtkApplication *app)
 
   if (opt_export != NULL)
     {
-      g_object_ref_sink (views[0]);
-      g_object_ref_sink (views[1]);
+      for (int v = 0; v < 3; v++)
+        g_object_ref_sink (views[v]);
       if (!export_views (views, width, height))
         exit (1);
-      g_object_unref (views[0]);
-      g_object_unref (views[1]);
+      for (int v = 0; v < 3; v++)
+        g_object_unref (views[v]);
       return;
     }
 
@@ -325,6 +342,7 @@ activate (GtkApplication *app)
   stack = gtk_stack_new ();
   gtk_stack_add_titled (GTK_STACK (stack), views[0], "conv", _("Convolution"));
   gtk_stack_add_titled (GTK_STACK (stack), views[1], "pool", _("ReLU, pooling, flatten"));
+  gtk_stack_add_titled (GTK_STACK (stack), views[2], "backward", _("Backward"));
   if (opt_view != NULL)
     gtk_stack_set_visible_child_name (GTK_STACK (stack), opt_view);
 

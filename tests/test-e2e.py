@@ -224,7 +224,7 @@ def number_in(text, prefix):
 
 def training(app):
     """The Training view: one Step is one batch, Play trains until Pause."""
-    xdo("key", "alt+5")   # the view switcher's shortcut
+    xdo("key", "alt+6")   # the view switcher's shortcut: the Training view is the sixth
     time.sleep(0.5)
     app.click("Step")
     end = time.time() + 30

@@ -8,6 +8,8 @@
  * accessible properties are read with gtk_test_accessible_*. */
 #include "app/cs-application.h"
 #include "app/cs-window-private.h"
+#include "app/views/cs-backward-view.h"
+#include "app/views/cs-conv-view.h"
 #include "app/views/cs-draw-view.h"
 #include "app/views/cs-training-view.h"
 
@@ -137,6 +139,39 @@ test_views_reachable (void)
     }
   cs_window_set_view (window, "draw");
   iterate ();
+
+  /* the worked example's views in the order of the lesson, the Backward
+   * view after the forward pass */
+  const char *worked[] = { "convolution", "pooling", "backward" };
+  for (guint i = 0; i < G_N_ELEMENTS (worked); i++)
+    {
+      g_autoptr(GObject) page = g_list_model_get_item (pages, 1 + i);
+      g_assert_cmpstr (gtk_stack_page_get_name (GTK_STACK_PAGE (page)), ==, worked[i]);
+    }
+  GtkWidget *backward = cs_window_get_view_widget (window, "backward");
+  g_assert_true (CS_IS_BACKWARD_VIEW (backward));
+  g_assert_cmpstr (gtk_stack_page_get_title (gtk_stack_get_page (stack, backward)), ==,
+                   "Backward");
+}
+
+/* The pooling and Backward views follow the Convolution view's edits. */
+static void
+test_views_follow_convolution (void)
+{
+  CsConvView *conv = CS_CONV_VIEW (cs_window_get_view_widget (window, "convolution"));
+  CsBackwardView *backward = CS_BACKWARD_VIEW (cs_window_get_view_widget (window, "backward"));
+  CsWorkedSpec spec = *cs_conv_view_get_spec (conv), saved = spec;
+  CsBackwardViewState state;
+
+  spec.kernel[0] = 10;   /* conv [0,0] = 24 + 10·3 = 54 */
+  cs_conv_view_set_spec (conv, &spec);
+  g_assert_cmpfloat (cs_backward_view_get_spec (backward)->kernel[0], ==, 10);
+  cs_backward_view_set_step (backward, 13);
+  cs_backward_view_get_state (backward, &state);
+  g_autofree char *update = cs_backward_view_state_update_text (&state);
+  g_assert_cmpstr (update, ==, "k[0,0] ← 10 − 0.1·12 = 8.8");
+  cs_conv_view_set_spec (conv, &saved);
+  g_assert_cmpfloat (cs_backward_view_get_spec (backward)->kernel[0], ==, 0);
 }
 
 static void
@@ -479,6 +514,7 @@ main (int argc, char *argv[])
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
 
   g_test_add_func ("/gui/window/views-reachable", test_views_reachable);
+  g_test_add_func ("/gui/window/views-follow-convolution", test_views_follow_convolution);
   g_test_add_func ("/gui/window/accessible-names", test_accessible_names);
   g_test_add_func ("/gui/window/draw-and-predict", test_draw_and_predict);
   g_test_add_func ("/gui/window/export", test_export);

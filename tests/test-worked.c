@@ -6,6 +6,13 @@
  * here; max pooling's padding and winners; average pooling with padding as
  * PyTorch counts it; the output-size formula; and every bad input refused
  * with one error naming its argument.
+ *
+ * The backward pass: the default example's gradients for three losses worked
+ * by hand (dL/dy, the max-pool routing, ReLU's gate, dL/dk term by term,
+ * dL/dx, the SGD update); dL/dk, dL/db and dL/dx against central finite
+ * differences of the example itself for several geometries and both
+ * poolings; the model left as it was; bad losses refused; and an engine that
+ * routes a gradient wrongly caught.
  */
 #include "core/backend.h"
 #include "core/error.h"
@@ -896,6 +903,560 @@ test_worked_stages_optional (void)
   g_assert_cmpstr (cs_worked_arg_name (CS_WORKED_ARG_POOL_PADDING), ==, "pool-padding");
 }
 
+
+/* ---------------------------------------------------------------------------
+ * The backward pass
+ */
+
+static CsWorkedBackward *
+backward_new_ok (CsWorked *w, CsWorkedLossKind kind, int cell, float target, double lr)
+{
+  g_autoptr(GError) error = NULL;
+  CsWorkedLoss loss = { .kind = kind, .cell = cell, .target = target };
+  CsWorkedBackward *b = cs_worked_backward_new (w, &loss, lr, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (b);
+  return b;
+}
+
+static void
+assert_grid (const char *what, const float *values, const float *expected, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (fabsf (values[i] - expected[i]) > 1e-5f * MAX (1.0f, fabsf (expected[i])))
+      g_test_fail_printf ("%s[%d] is %.9g, expected %.9g", what, i, values[i], expected[i]);
+}
+
+/* Every written-out sum is its terms' and within 1e-5 of the engine's. */
+static void
+assert_backward_sums (CsWorkedBackward *b)
+{
+  CsWorked *w = cs_worked_backward_get_worked (b);
+  const CsWorkedSpec *spec = cs_worked_get_spec (w);
+  CsModel *model = cs_worked_get_model (w);
+  const CsParam *weight = cs_model_find_entry (model, "0.weight")->param;
+
+  for (int i = 0; i < spec->kh; i++)
+    for (int j = 0; j < spec->kw; j++)
+      {
+        const CsWorkedGradCell *c = cs_worked_backward_get_kernel_cell (b, i, j);
+        double sum = 0.0;
+        for (int t = 0; t < c->n_terms; t++)
+          {
+            g_assert_cmpfloat (c->terms[t].product, ==,
+                               (double) c->terms[t].factor * c->terms[t].grad);
+            sum += c->terms[t].product;
+          }
+        g_assert_cmpfloat (sum, ==, c->sum);
+        /* the engine's own gradient, the one in the model */
+        g_assert_cmpfloat (c->value, ==, weight->grad->data[i * spec->kw + j]);
+        g_assert_cmpfloat_with_epsilon (c->sum, c->value, 1e-5 * MAX (1.0, fabs (c->value)));
+      }
+  const float *dx = cs_worked_backward_find_grad (b, CS_WORKED_STAGE_INPUT);
+  for (int h = 0; h < spec->H; h++)
+    for (int x = 0; x < spec->W; x++)
+      {
+        const CsWorkedGradCell *c = cs_worked_backward_get_input_cell (b, h, x);
+        double sum = 0.0;
+        g_assert_cmpint (c->n_terms, <=, spec->kh * spec->kw);
+        for (int t = 0; t < c->n_terms; t++)
+          {
+            g_assert_cmpint (c->terms[t].in_row, ==, h);
+            g_assert_cmpint (c->terms[t].in_col, ==, x);
+            g_assert_cmpfloat (c->terms[t].factor, ==,
+                               spec->kernel[c->terms[t].ki * spec->kw + c->terms[t].kj]);
+            sum += c->terms[t].product;
+          }
+        g_assert_cmpfloat (sum, ==, c->sum);
+        g_assert_cmpfloat (c->value, ==, dx[h * spec->W + x]);
+        g_assert_cmpfloat_with_epsilon (c->sum, c->value, 1e-5 * MAX (1.0, fabs (c->value)));
+      }
+}
+
+/* L = Σ y on DESIGN.md's example: y = [24, 18, 28, 18], every dL/dy = 1. */
+static void
+test_worked_backward_sum (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_autoptr(CsWorkedBackward) b = backward_new_ok (w, CS_WORKED_LOSS_SUM, 0, 0, 0.1);
+  const float ones[4] = { 1, 1, 1, 1 };
+  /* max pooling sends each 1 to its window's winner: ReLU [0,0], [0,1],
+   * [2,0] and [1,1] (the first of the tie 18 = 18 at [1,1] and [2,1]) */
+  const float drelu[9] = { 1, 1, 0, 0, 1, 0, 1, 0, 0 };
+  /* dL/dk[i,j] = x[i,j] + x[i,j+1] + x[i+1,j+1] + x[i+2,j] */
+  const float dk[9] = { 12, 10, 6, 12, 10, 6, 10, 10, 6 };
+  /* dL/dx: the kernel laid down at [0,0], [0,1], [1,1] and [2,0], added */
+  const float dx[25] = {
+    0, 1, 3, 2, 0,
+    2, 4, 3, 2, 0,
+    0, 4, 7, 2, 0,
+    2, 2, 1, 2, 0,
+    0, 1, 2, 0, 0,
+  };
+  const float updated[9] = { -1.2f, 0, 1.4f, 0.8f, 1, -0.6f, -1, 0, 1.4f };
+
+  g_assert_cmpfloat (cs_worked_backward_get_value (b), ==, 88.0);
+  g_assert_cmpfloat (cs_worked_backward_get_lr (b), ==, 0.1);
+  assert_grid ("dL/dy", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_FLATTEN), ones, 4);
+  assert_grid ("dL/dpool", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_POOL), ones, 4);
+  assert_grid ("dL/drelu", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_RELU), drelu, 9);
+  /* every conv cell is positive: ReLU lets everything through */
+  assert_grid ("dL/dconv", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_CONV), drelu, 9);
+  assert_grid ("dL/dx", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_INPUT), dx, 25);
+  for (int k = 0; k < 9; k++)
+    {
+      const CsWorkedGradCell *c = cs_worked_backward_get_kernel_cell (b, k / 3, k % 3);
+      g_assert_cmpfloat (c->value, ==, dk[k]);
+      g_assert_cmpfloat (c->before, ==, spec.kernel[k]);
+      g_assert_cmpfloat_with_epsilon (c->after, updated[k], 1e-6);
+      g_assert_cmpfloat (c->after, ==, c->before - 0.1f * c->value);
+    }
+  g_assert_null (cs_worked_backward_get_bias_cell (b));
+
+  /* dL/dk[0,0], term by term: x[oh, ow] · g[oh, ow] for the nine output cells */
+  const CsWorkedGradCell *k00 = cs_worked_backward_get_kernel_cell (b, 0, 0);
+  const float x00[9] = { 3, 3, 2, 2, 3, 2, 3, 3, 2 };
+  g_assert_cmpint (k00->n_terms, ==, 9);
+  for (int t = 0; t < 9; t++)
+    {
+      g_assert_cmpint (k00->terms[t].row, ==, t / 3);
+      g_assert_cmpint (k00->terms[t].col, ==, t % 3);
+      g_assert_cmpint (k00->terms[t].in_row, ==, t / 3);
+      g_assert_cmpint (k00->terms[t].in_col, ==, t % 3);
+      g_assert_cmpfloat (k00->terms[t].factor, ==, x00[t]);
+      g_assert_cmpfloat (k00->terms[t].grad, ==, drelu[t]);
+      g_assert_false (k00->terms[t].padding);
+    }
+  g_assert_cmpfloat (k00->sum, ==, 12.0);
+
+  /* dL/dx[2,2] = Σ k[i,j] · g[2 − i, 2 − j]: the nine kernel cells, of
+   * which k[0,2], k[1,1], k[2,1], k[2,2] meet a gradient of 1 */
+  const CsWorkedGradCell *x22 = cs_worked_backward_get_input_cell (b, 2, 2);
+  g_assert_cmpint (x22->n_terms, ==, 9);
+  for (int t = 0; t < 9; t++)
+    {
+      g_assert_cmpint (x22->terms[t].ki, ==, t / 3);
+      g_assert_cmpint (x22->terms[t].kj, ==, t % 3);
+      g_assert_cmpint (x22->terms[t].row, ==, 2 - t / 3);
+      g_assert_cmpint (x22->terms[t].col, ==, 2 - t % 3);
+    }
+  g_assert_cmpfloat (x22->sum, ==, 7.0);
+  /* a corner is read by one product only: x[4,4] · k[2,2] → output [2,2] */
+  const CsWorkedGradCell *x44 = cs_worked_backward_get_input_cell (b, 4, 4);
+  g_assert_cmpint (x44->n_terms, ==, 1);
+  g_assert_cmpint (x44->terms[0].ki, ==, 2);
+  g_assert_cmpint (x44->terms[0].row, ==, 2);
+  g_assert_cmpfloat (x44->value, ==, 0.0f);
+
+  /* the routing: ReLU [2,0] won pooled [1,0]; [1,0] lost the same window
+   * and gets exactly 0; [2,1] lost the tie of pooled [1,1] */
+  const CsWorkedRouteCell *r20 = cs_worked_backward_get_route_cell (b, 2, 0);
+  g_assert_cmpint (r20->n_terms, ==, 1);
+  g_assert_cmpint (r20->terms[0].row, ==, 1);
+  g_assert_cmpint (r20->terms[0].col, ==, 0);
+  g_assert_true (r20->terms[0].routed);
+  g_assert_cmpint (r20->terms[0].divisor, ==, 1);
+  g_assert_cmpfloat (r20->value, ==, 1.0f);
+  for (int i = 0; i < 2; i++)
+    {
+      const CsWorkedRouteCell *lost = cs_worked_backward_get_route_cell (b, i == 0 ? 1 : 2,
+                                                                         i == 0 ? 0 : 1);
+      g_assert_cmpint (lost->n_terms, ==, 1);
+      g_assert_false (lost->terms[0].routed);
+      g_assert_cmpfloat (lost->terms[0].share, ==, 0.0);
+      g_assert_cmpfloat (lost->value, ==, 0.0f);
+    }
+  assert_backward_sums (b);
+}
+
+/* The engine's MSE against t = 20, with a bias: dL/dy = 2 (y − 20) / 4. */
+static void
+test_worked_backward_mse (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  spec.has_bias = TRUE;
+  spec.bias = 0.5f;   /* y = [24.5, 18.5, 28.5, 18.5] */
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_autoptr(CsWorkedBackward) b = backward_new_ok (w, CS_WORKED_LOSS_MSE, 0, 20.5f, 0.5);
+  const float dy[4] = { 2, -1, 4, -1 };
+  const float dconv[9] = { 2, -1, 0, 0, -1, 0, 4, 0, 0 };
+  const float dk[9] = { 12, 14, 10, 14, 14, 10, 4, 14, 10 };
+  const float dx[25] = {
+    0, 2, 3, -2, 0,
+    4, 2, -3, -2, 0,
+    0, 4, 9, -2, 0,
+    8, 8, -1, -2, 0,
+    0, 4, 8, 0, 0,
+  };
+
+  /* L = (4² + 2² + 8² + 2²)/4 */
+  g_assert_cmpfloat_with_epsilon (cs_worked_backward_get_value (b), 22.0, 1e-6);
+  assert_grid ("dL/dy", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_FLATTEN), dy, 4);
+  assert_grid ("dL/dconv", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_CONV), dconv, 9);
+  assert_grid ("dL/dx", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_INPUT), dx, 25);
+  for (int k = 0; k < 9; k++)
+    g_assert_cmpfloat (cs_worked_backward_get_kernel_cell (b, k / 3, k % 3)->value, ==, dk[k]);
+
+  /* dL/db = Σ g = 2 − 1 − 1 + 4 = 4; b ← 0.5 − 0.5 · 4 = −1.5 */
+  const CsWorkedGradCell *bias = cs_worked_backward_get_bias_cell (b);
+  g_assert_nonnull (bias);
+  g_assert_cmpint (bias->n_terms, ==, 9);
+  for (int t = 0; t < 9; t++)
+    {
+      g_assert_cmpfloat (bias->terms[t].factor, ==, 1.0f);
+      g_assert_cmpfloat (bias->terms[t].grad, ==, dconv[t]);
+    }
+  g_assert_cmpfloat (bias->value, ==, 4.0f);
+  g_assert_cmpfloat (bias->sum, ==, 4.0);
+  g_assert_cmpfloat (bias->before, ==, 0.5f);
+  g_assert_cmpfloat (bias->after, ==, -1.5f);
+  /* k[2,0] ← 0 − 0.5 · 4 = −2 */
+  g_assert_cmpfloat (cs_worked_backward_get_kernel_cell (b, 2, 0)->after, ==, -2.0f);
+  assert_backward_sums (b);
+}
+
+/* L = y[2] = 28: one path back, through ReLU [2,0], to the window under it. */
+static void
+test_worked_backward_cell (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_autoptr(CsWorkedBackward) b = backward_new_ok (w, CS_WORKED_LOSS_CELL, 2, 0, 0.1);
+  const float dy[4] = { 0, 0, 1, 0 };
+  const float dconv[9] = { 0, 0, 0, 0, 0, 0, 1, 0, 0 };
+  /* dL/dk = the input under the window of output [2,0]: x[2..4, 0..2] */
+  const float dk[9] = { 3, 3, 2, 4, 3, 2, 1, 3, 2 };
+
+  g_assert_cmpfloat (cs_worked_backward_get_value (b), ==, 28.0);
+  assert_grid ("dL/dy", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_FLATTEN), dy, 4);
+  assert_grid ("dL/dconv", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_CONV), dconv, 9);
+  for (int k = 0; k < 9; k++)
+    {
+      const CsWorkedGradCell *c = cs_worked_backward_get_kernel_cell (b, k / 3, k % 3);
+      g_assert_cmpfloat (c->value, ==, dk[k]);
+      /* the kernel, laid down at [2,0] */
+      g_assert_cmpfloat (cs_worked_backward_get_input_cell (b, 2 + k / 3, k % 3)->value, ==,
+                         spec.kernel[k]);
+    }
+  assert_backward_sums (b);
+}
+
+/* Average pooling divides: each cell of a window gets its share, padding
+ * counted in the divisor. */
+static void
+test_worked_backward_avgpool (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  spec.pool = CS_WORKED_POOL_AVG;
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_autoptr(CsWorkedBackward) b = backward_new_ok (w, CS_WORKED_LOSS_SUM, 0, 0, 0.1);
+  const float drelu[9] = { 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f };
+
+  assert_grid ("dL/drelu", cs_worked_backward_find_grad (b, CS_WORKED_STAGE_RELU), drelu, 9);
+  const CsWorkedRouteCell *r = cs_worked_backward_get_route_cell (b, 1, 1);
+  g_assert_cmpint (r->n_terms, ==, 1);
+  g_assert_true (r->terms[0].routed);
+  g_assert_cmpint (r->terms[0].divisor, ==, 4);
+  g_assert_cmpfloat (r->terms[0].share, ==, 0.25);
+  /* dL/dk[i,j] = Σ of the 3×3 window of x at (i, j), / 4: for [0,0],
+   * (3 + 3 + 2 + 2 + 3 + 2 + 3 + 3 + 2)/4 */
+  g_assert_cmpfloat (cs_worked_backward_get_kernel_cell (b, 0, 0)->value, ==, 23.0f / 4);
+  assert_backward_sums (b);
+}
+
+/* ReLU's gate: where conv ≤ 0 nothing passes, whatever comes from above. */
+static void
+test_worked_backward_relu (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  /* 20 − the example: conv = [[−4, 2, 12], [−6, 2, 12], [−8, 2, 12]] */
+  for (int i = 0; i < 9; i++)
+    spec.kernel[i] = -spec.kernel[i];
+  spec.has_bias = TRUE;
+  spec.bias = 20;
+  spec.pool = CS_WORKED_POOL_AVG;
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  g_autoptr(CsWorkedBackward) b = backward_new_ok (w, CS_WORKED_LOSS_SUM, 0, 0, 0.1);
+  const float *drelu = cs_worked_backward_find_grad (b, CS_WORKED_STAGE_RELU);
+  const float *dconv = cs_worked_backward_find_grad (b, CS_WORKED_STAGE_CONV);
+
+  for (int i = 0; i < 9; i++)
+    {
+      g_assert_cmpfloat (drelu[i], ==, 0.25f);
+      g_assert_cmpfloat (dconv[i], ==, i % 3 == 0 ? 0.0f : 0.25f);
+    }
+  /* dL/db = six cells of 0.25 */
+  g_assert_cmpfloat (cs_worked_backward_get_bias_cell (b)->value, ==, 1.5f);
+  assert_backward_sums (b);
+}
+
+/* dL/dk, dL/db and dL/dx against central differences of the example's own
+ * loss, in double from the engine's float32 output; fractional numbers, so
+ * no ties. Every function here is linear or quadratic between ReLU's and
+ * max-pool's kinks, so the differences are exact up to rounding as long as
+ * a step crosses no kink: the test checks that it does not. */
+typedef struct
+{
+  const char *name;
+  int H, W, kh, kw;
+  int stride, padding, dilation;
+  gboolean has_bias;
+  CsWorkedPool pool;
+  int pool_kernel, pool_stride, pool_padding;
+  CsWorkedLossKind loss;
+  guint32 seed;
+} GradCase;
+
+static const GradCase grad_cases[] = {
+  { "default-geometry", 5, 5, 3, 3, 1, 0, 1, FALSE, CS_WORKED_POOL_MAX, 2, 2, 1,
+    CS_WORKED_LOSS_SUM, 1 },
+  { "stride2-avg", 7, 7, 3, 3, 2, 0, 1, TRUE, CS_WORKED_POOL_AVG, 2, 2, 1,
+    CS_WORKED_LOSS_MSE, 2 },
+  { "padding1-max-mse", 5, 5, 3, 3, 1, 1, 1, TRUE, CS_WORKED_POOL_MAX, 2, 2, 1,
+    CS_WORKED_LOSS_MSE, 3 },
+  { "dilation2-overlapping-max", 8, 7, 3, 2, 1, 1, 2, FALSE, CS_WORKED_POOL_MAX, 3, 1, 1,
+    CS_WORKED_LOSS_MSE, 4 },
+  { "one-cell-avg", 6, 6, 2, 2, 1, 0, 1, TRUE, CS_WORKED_POOL_AVG, 3, 2, 1,
+    CS_WORKED_LOSS_CELL, 5 },
+};
+
+#define GRAD_STEP (1.0f / 1024)
+
+/* L of the example at spec; the ReLU signs and max-pool winners in kinks. */
+static double
+grad_case_loss (const CsWorkedSpec *spec, const CsWorkedLoss *loss, GString *kinks)
+{
+  g_autoptr(CsWorked) w = worked_new_ok (spec);
+  guint n = cs_worked_get_n_stages (w);
+  const CsWorkedStage *y = cs_worked_get_stage (w, n - 1);
+  const CsWorkedStage *conv = cs_worked_find_stage (w, CS_WORKED_STAGE_CONV);
+  const CsWorkedStage *pool = cs_worked_find_stage (w, CS_WORKED_STAGE_POOL);
+  double L = 0.0;
+
+  for (int i = 0; i < conv->rows * conv->cols; i++)
+    g_string_append_c (kinks, conv->values[i] > 0 ? '+' : '-');
+  if (spec->pool == CS_WORKED_POOL_MAX)
+    for (int i = 0; i < pool->rows * pool->cols; i++)
+      g_string_append_printf (kinks, " %d",
+                              cs_worked_get_pool_cell (w, i / pool->cols, i % pool->cols)->winner);
+  for (int i = 0; i < y->rows * y->cols; i++)
+    switch (loss->kind)
+      {
+      case CS_WORKED_LOSS_SUM:
+        L += y->values[i];
+        break;
+      case CS_WORKED_LOSS_CELL:
+        L += i == loss->cell ? y->values[i] : 0.0;
+        break;
+      case CS_WORKED_LOSS_MSE:
+        L += ((double) y->values[i] - loss->target) * ((double) y->values[i] - loss->target)
+             / (y->rows * y->cols);
+        break;
+      }
+  return L;
+}
+
+/* (L(v + h) − L(v − h)) / 2h for one number v of the spec; NaN if a step
+ * changes a ReLU sign or a max-pool winner */
+static double
+central_difference (CsWorkedSpec *spec, float *v, const CsWorkedLoss *loss, const char *kinks)
+{
+  float saved = *v;
+  double L[2];
+  gboolean kink = FALSE;
+
+  for (int s = 0; s < 2; s++)
+    {
+      g_autoptr(GString) k = g_string_new (NULL);
+      *v = saved + (s == 0 ? GRAD_STEP : -GRAD_STEP);
+      L[s] = grad_case_loss (spec, loss, k);
+      kink |= strcmp (k->str, kinks) != 0;
+    }
+  *v = saved;
+  return kink ? NAN : (L[0] - L[1]) / (2.0 * GRAD_STEP);
+}
+
+static void
+assert_close_fd (const char *what, int row, int col, double engine, double fd)
+{
+  if (isnan (fd))
+    g_test_fail_printf ("%s[%d,%d]: a step of %g crosses a kink; choose another seed", what,
+                        row, col, GRAD_STEP);
+  else if (fabs (engine - fd) > 2e-3 * MAX (1.0, fabs (fd)))
+    g_test_fail_printf ("%s[%d,%d]: the engine gives %.7g, finite differences %.7g", what, row,
+                        col, engine, fd);
+}
+
+static void
+test_worked_backward_finite_differences (gconstpointer data)
+{
+  const GradCase *gc = data;
+  CsWorkedSpec spec;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (gc->seed);
+
+  cs_worked_spec_init_default (&spec);
+  spec.H = gc->H;
+  spec.W = gc->W;
+  spec.kh = gc->kh;
+  spec.kw = gc->kw;
+  for (int i = 0; i < gc->H * gc->W; i++)
+    spec.input[i] = (float) g_rand_double_range (rand, -2, 2);
+  for (int i = 0; i < gc->kh * gc->kw; i++)
+    spec.kernel[i] = (float) g_rand_double_range (rand, -1, 1);
+  spec.stride[0] = spec.stride[1] = gc->stride;
+  spec.padding[0] = spec.padding[1] = gc->padding;
+  spec.dilation[0] = spec.dilation[1] = gc->dilation;
+  spec.has_bias = gc->has_bias;
+  spec.bias = gc->has_bias ? (float) g_rand_double_range (rand, -0.5, 0.5) : 0.0f;
+  spec.pool = gc->pool;
+  spec.pool_kernel[0] = spec.pool_kernel[1] = gc->pool_kernel;
+  spec.pool_stride[0] = spec.pool_stride[1] = gc->pool_stride;
+  spec.pool_padding[0] = spec.pool_padding[1] = gc->pool_padding;
+
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  const CsWorkedStage *y = cs_worked_get_stage (w, cs_worked_get_n_stages (w) - 1);
+  CsWorkedLoss loss = { .kind = gc->loss, .cell = y->rows * y->cols / 2, .target = 0.25f };
+  g_autoptr(CsWorkedBackward) b = backward_new_ok (w, loss.kind, loss.cell, loss.target, 0.1);
+  g_autoptr(GString) kinks = g_string_new (NULL);
+  double L = grad_case_loss (&spec, &loss, kinks);
+  g_assert_cmpfloat_with_epsilon (cs_worked_backward_get_value (b), L, 1e-5 * MAX (1.0, fabs (L)));
+  g_test_message ("%s: L = %g, conv signs and winners %s", gc->name, L, kinks->str);
+  /* some gradient must flow for the comparison to mean anything */
+  g_assert_cmpfloat (fabs (cs_worked_backward_get_kernel_cell (b, 0, 0)->value)
+                     + fabs (cs_worked_backward_get_input_cell (b, gc->H / 2, gc->W / 2)->value),
+                     >, 1e-3);
+
+  for (int i = 0; i < gc->kh * gc->kw; i++)
+    assert_close_fd ("dL/dk", i / gc->kw, i % gc->kw,
+                     cs_worked_backward_get_kernel_cell (b, i / gc->kw, i % gc->kw)->value,
+                     central_difference (&spec, &spec.kernel[i], &loss, kinks->str));
+  if (gc->has_bias)
+    assert_close_fd ("dL/db", 0, 0, cs_worked_backward_get_bias_cell (b)->value,
+                     central_difference (&spec, &spec.bias, &loss, kinks->str));
+  for (int i = 0; i < gc->H * gc->W; i++)
+    assert_close_fd ("dL/dx", i / gc->W, i % gc->W,
+                     cs_worked_backward_get_input_cell (b, i / gc->W, i % gc->W)->value,
+                     central_difference (&spec, &spec.input[i], &loss, kinks->str));
+  assert_backward_sums (b);
+}
+
+/* The model keeps its weights and its forward pass; a second backward
+ * pass gives the same numbers. */
+static void
+test_worked_backward_model_unchanged (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  spec.padding[0] = spec.padding[1] = 1;
+  spec.has_bias = TRUE;
+  spec.bias = 1;
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  CsModel *model = cs_worked_get_model (w);
+  gsize P = cs_model_get_n_params (model);
+  g_autofree float *before = g_memdup2 (cs_model_get_params (model), P * sizeof (float));
+  gint64 step = cs_model_get_step (model);
+
+  g_autoptr(CsWorkedBackward) first = backward_new_ok (w, CS_WORKED_LOSS_MSE, 0, 3, 0.25);
+  g_assert_cmpmem (cs_model_get_params (model), P * sizeof (float), before, P * sizeof (float));
+  g_assert_cmpint (cs_model_get_step (model), ==, step);
+  /* the update was real: some weight moved */
+  gboolean moved = FALSE;
+  for (int k = 0; k < 9; k++)
+    moved |= cs_worked_backward_get_kernel_cell (first, k / 3, k % 3)->after != spec.kernel[k];
+  g_assert_true (moved);
+
+  g_autoptr(CsWorkedBackward) second = backward_new_ok (w, CS_WORKED_LOSS_MSE, 0, 3, 0.25);
+  for (guint i = 0; i < cs_worked_get_n_stages (w); i++)
+    {
+      const CsWorkedStage *s = cs_worked_get_stage (w, i);
+      g_assert_cmpmem (cs_worked_backward_get_grad (first, i), s->rows * s->cols * sizeof (float),
+                       cs_worked_backward_get_grad (second, i), s->rows * s->cols * sizeof (float));
+    }
+  for (int k = 0; k < 9; k++)
+    g_assert_cmpfloat (cs_worked_backward_get_kernel_cell (first, k / 3, k % 3)->after, ==,
+                       cs_worked_backward_get_kernel_cell (second, k / 3, k % 3)->after);
+  g_assert_cmpfloat (cs_worked_backward_get_bias_cell (first)->value, ==,
+                     cs_worked_backward_get_bias_cell (second)->value);
+}
+
+static void
+test_worked_backward_bad (void)
+{
+  CsWorkedSpec spec;
+  cs_worked_spec_init_default (&spec);
+  g_autoptr(CsWorked) w = worked_new_ok (&spec);
+  const struct { CsWorkedLoss loss; double lr; CsWorkedArg arg; const char *message; } cases[] = {
+    { { CS_WORKED_LOSS_CELL, 4, 0 }, 0.1, CS_WORKED_ARG_LOSS,
+      "loss: output cell 4 is out of range, the output has 4 cells (0 to 3)" },
+    { { CS_WORKED_LOSS_CELL, -1, 0 }, 0.1, CS_WORKED_ARG_LOSS,
+      "loss: output cell -1 is out of range, the output has 4 cells (0 to 3)" },
+    { { CS_WORKED_LOSS_MSE, 0, INFINITY }, 0.1, CS_WORKED_ARG_TARGET,
+      "target: inf is out of range; it must be between −1000000 and 1000000" },
+    { { 7, 0, 0 }, 0.1, CS_WORKED_ARG_LOSS, "loss: unknown kind 7" },
+    { { CS_WORKED_LOSS_SUM, 0, 0 }, 0, CS_WORKED_ARG_LR,
+      "lr: 0 is out of range; the learning rate must be above 0 and at most 1000" },
+    { { CS_WORKED_LOSS_SUM, 0, 0 }, NAN, CS_WORKED_ARG_LR,
+      "lr: nan is out of range; the learning rate must be above 0 and at most 1000" },
+    { { CS_WORKED_LOSS_SUM, 0, 0 }, 1e4, CS_WORKED_ARG_LR,
+      "lr: 10000 is out of range; the learning rate must be above 0 and at most 1000" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(CsWorkedBackward) b = cs_worked_backward_new (w, &cases[i].loss, cases[i].lr,
+                                                              &error);
+      g_assert_null (b);
+      g_assert_error (error, CS_WORKED_ERROR, (int) cases[i].arg);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+    }
+  g_assert_cmpstr (cs_worked_arg_name (CS_WORKED_ARG_LR), ==, "lr");
+}
+
+/* An engine whose max-pool backward sends a gradient to a loser. */
+static void
+pool_backward_to_a_loser (float *dinp, const float *dout, const gint32 *argmax, int planes,
+                          const CsSlidingWindow *g, CsPoolKind kind)
+{
+  cs_backend_ref ()->pool_backward (dinp, dout, argmax, planes, g, kind);
+  dinp[1 * g->W + 0] += 0.5f;   /* ReLU [1,0], which lost pooled [1,0] to [2,0] */
+}
+
+static void
+test_worked_backward_wrong_engine (void)
+{
+  CsWorkedSpec spec;
+  g_autoptr(GError) error = NULL;
+
+  cs_worked_spec_init_default (&spec);
+  broken = *cs_backend_ref ();
+  broken.pool_backward = pool_backward_to_a_loser;
+  g_autoptr(CsWorked) w = cs_worked_new_with_backend (&spec, &broken, &error);
+  g_assert_no_error (error);
+  CsWorkedLoss loss = { CS_WORKED_LOSS_SUM, 0, 0 };
+  g_autoptr(CsWorkedBackward) b = cs_worked_backward_new (w, &loss, 0.1, &error);
+  g_assert_null (b);
+  g_assert_error (error, CS_ERROR, CS_ERROR_MISMATCH);
+  g_assert_cmpstr (error->message, ==, "the engine gives relu[1,0] = 0.5 but the example "
+                   "writes out 0");
+
+  /* the reference loops give the same numbers as the fast backend */
+  g_clear_error (&error);
+  g_autoptr(CsWorked) ref = cs_worked_new_with_backend (&spec, cs_backend_ref (), &error);
+  g_assert_no_error (error);
+  g_autoptr(CsWorkedBackward) rb = cs_worked_backward_new (ref, &loss, 0.1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (cs_worked_backward_get_kernel_cell (rb, 0, 0)->value, ==, 12.0f);
+  assert_backward_sums (rb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -927,6 +1488,20 @@ main (int argc, char **argv)
       g_autofree char *path = g_strconcat ("/core/worked/bad/", bad_specs[i].name, NULL);
       g_test_add_data_func (path, &bad_specs[i], test_worked_bad_spec);
     }
+  g_test_add_func ("/core/worked/backward/sum", test_worked_backward_sum);
+  g_test_add_func ("/core/worked/backward/mse", test_worked_backward_mse);
+  g_test_add_func ("/core/worked/backward/cell", test_worked_backward_cell);
+  g_test_add_func ("/core/worked/backward/avgpool", test_worked_backward_avgpool);
+  g_test_add_func ("/core/worked/backward/relu", test_worked_backward_relu);
+  for (gsize i = 0; i < G_N_ELEMENTS (grad_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/core/worked/backward/finite-differences/",
+                                           grad_cases[i].name, NULL);
+      g_test_add_data_func (path, &grad_cases[i], test_worked_backward_finite_differences);
+    }
+  g_test_add_func ("/core/worked/backward/model-unchanged", test_worked_backward_model_unchanged);
+  g_test_add_func ("/core/worked/backward/bad", test_worked_backward_bad);
+  g_test_add_func ("/core/worked/backward/wrong-engine", test_worked_backward_wrong_engine);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include "cs-conv-view.h"
 #include "cs-grid.h"
 #include "cs-palette.h"
+#include "cs-stepper.h"
 #include "cs-worked-text.h"
 
 #include <glib/gi18n.h>
@@ -506,9 +507,8 @@ struct _CsConvView
   CsWorkedSpec *conv_spec;  /* spec without the stages after the convolution */
   CsWorked *worked;
   char *error;
-  int row, col;
+  CsStepper *stepper;   /* the current output cell, autoplay */
   int hover_row, hover_col;
-  guint play_source;
 
   /* the cell being edited */
   CsConvGrid edit_grid;
@@ -517,7 +517,6 @@ struct _CsConvView
   /* children (the box owns them) */
   GtkWidget *box;
   GtkWidget *canvas;
-  GtkWidget *prev_button, *play_button, *next_button;
   GtkWidget *stride_spin, *padding_spin, *dilation_spin;
   GtkWidget *bias_check, *bias_spin;
   GtkWidget *reset_button;
@@ -559,11 +558,10 @@ cs_conv_view_get_state (CsConvView *self, CsConvViewState *state)
     .spec = self->conv_spec,
     .worked = self->worked,
     .error = self->error,
-    .row = self->row,
-    .col = self->col,
     .hover_row = self->hover_row,
     .hover_col = self->hover_col,
   };
+  cs_stepper_get_current (self->stepper, &state->row, &state->col);
 }
 
 static void
@@ -611,10 +609,6 @@ update_accessible (CsConvView *self)
                                   _("The convolution of the worked example: input, kernel and "
                                     "output, with the products of the current output cell"),
                                   -1);
-  gboolean have = self->worked != NULL;
-  gtk_widget_set_sensitive (self->prev_button, have);
-  gtk_widget_set_sensitive (self->next_button, have);
-  gtk_widget_set_sensitive (self->play_button, have);
 }
 
 static void
@@ -624,42 +618,16 @@ changed (CsConvView *self)
   gtk_widget_queue_draw (self->canvas);
 }
 
+/* The view's "row", "col" and "playing" are the stepper's. */
 static void
-move_to (CsConvView *self, int row, int col)
+stepper_notify (CsStepper *stepper, GParamSpec *pspec, CsConvView *self)
 {
-  int rows, cols;
-
-  output_size (self, &rows, &cols);
-  if (rows == 0)
-    return;
-  row = CLAMP (row, 0, rows - 1);
-  col = CLAMP (col, 0, cols - 1);
-  if (row == self->row && col == self->col)
-    return;
-  g_object_freeze_notify (G_OBJECT (self));
-  if (row != self->row)
-    {
-      self->row = row;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROW]);
-    }
-  if (col != self->col)
-    {
-      self->col = col;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COL]);
-    }
-  g_object_thaw_notify (G_OBJECT (self));
-  changed (self);
-}
-
-/* One cell on in reading order, wrapping round at either end. */
-static void
-step (CsConvView *self, int delta)
-{
-  int rows, cols, row = self->row, col = self->col;
-
-  output_size (self, &rows, &cols);
-  cs_grid_step (rows, cols, delta, &row, &col);
-  move_to (self, row, col);
+  if (g_str_equal (pspec->name, "row"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROW]);
+  else if (g_str_equal (pspec->name, "col"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COL]);
+  else if (g_str_equal (pspec->name, "playing"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
 }
 
 /* Sets a spin button, widening its range for a spec set from outside. */
@@ -692,6 +660,7 @@ static void
 rebuild (CsConvView *self, gboolean emit)
 {
   g_autoptr(GError) error = NULL;
+  int rows, cols;
 
   g_clear_pointer (&self->worked, cs_worked_free);
   g_clear_pointer (&self->error, g_free);
@@ -701,14 +670,13 @@ rebuild (CsConvView *self, gboolean emit)
   self->conv_spec->flatten = FALSE;
   self->worked = cs_worked_new (self->conv_spec, &error);
   if (self->worked == NULL)
-    {
-      self->error = g_strdup (error->message);
-      cs_conv_view_set_playing (self, FALSE);
-    }
+    self->error = g_strdup (error->message);
   self->hover_row = self->hover_col = -1;
 
-  /* the same cell if it is still there (move_to clamps and notifies) */
-  move_to (self, self->row, self->col);
+  /* the same cell if it is still there (the stepper clamps and notifies;
+   * without an output it stops) */
+  output_size (self, &rows, &cols);
+  cs_stepper_set_size (self->stepper, rows, cols);
   changed (self);
   if (emit)
     g_signal_emit (self, signals[SPEC_CHANGED], 0);
@@ -749,53 +717,25 @@ reset_clicked (GtkButton *button, CsConvView *self)
 
   cs_worked_spec_init_default (&spec);
   cs_conv_view_set_spec (self, &spec);
-  move_to (self, 0, 0);
+  cs_stepper_move_to (self->stepper, 0, 0);
 }
 
 /* ---------------------------------------------------------------------------
  * Autoplay
  */
 
-static gboolean
-play_tick (gpointer data)
-{
-  step (CS_CONV_VIEW (data), 1);
-  return G_SOURCE_CONTINUE;
-}
-
 void
 cs_conv_view_set_playing (CsConvView *self, gboolean playing)
 {
   g_return_if_fail (CS_IS_CONV_VIEW (self));
-
-  playing = playing && self->worked != NULL;
-  if (playing == (self->play_source != 0))
-    return;
-  if (playing)
-    self->play_source = g_timeout_add (PLAY_INTERVAL_MS, play_tick, self);
-  else
-    g_clear_handle_id (&self->play_source, g_source_remove);
-
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->play_button), playing);
-  gtk_button_set_label (GTK_BUTTON (self->play_button), playing ? _("Pause") : _("Play"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  playing ? _("Pause the autoplay") : _("Play: step through the output cells"),
-                                  -1);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+  cs_stepper_set_playing (self->stepper, playing);
 }
 
 gboolean
 cs_conv_view_get_playing (CsConvView *self)
 {
   g_return_val_if_fail (CS_IS_CONV_VIEW (self), FALSE);
-  return self->play_source != 0;
-}
-
-static void
-play_toggled (GtkToggleButton *button, CsConvView *self)
-{
-  cs_conv_view_set_playing (self, gtk_toggle_button_get_active (button));
+  return cs_stepper_get_playing (self->stepper);
 }
 
 /* ---------------------------------------------------------------------------
@@ -901,15 +841,7 @@ static gboolean
 key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode,
              GdkModifierType modifiers, CsConvView *self)
 {
-  int rows, cols, row = self->row, col = self->col;
-
-  if (modifiers & (GDK_CONTROL_MASK | GDK_ALT_MASK))
-    return FALSE;
-  output_size (self, &rows, &cols);
-  if (rows == 0 || !cs_grid_step_key (keyval, rows, cols, &row, &col))
-    return FALSE;
-  move_to (self, row, col);
-  return TRUE;
+  return cs_stepper_handle_key (self->stepper, keyval, modifiers);
 }
 
 static gboolean
@@ -969,7 +901,7 @@ pressed (GtkGestureClick *gesture, int n_press, double x, double y, CsConvView *
   if (!canvas_hit (self, x, y, &grid, &row, &col))
     return;
   if (grid == CS_CONV_GRID_OUTPUT)
-    move_to (self, row, col);
+    cs_stepper_move_to (self->stepper, row, col);
   else
     open_editor (self, grid, row, col);
 }
@@ -998,17 +930,6 @@ labelled_spin (GtkWidget *box, const char *mnemonic, double min, double max, dou
   return spin;
 }
 
-static GtkWidget *
-icon_button (const char *icon, const char *accessible, const char *tooltip)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  accessible, -1);
-  return button;
-}
-
 static void
 build_controls (CsConvView *self)
 {
@@ -1018,18 +939,7 @@ build_controls (CsConvView *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Convolution controls"), -1);
 
-  self->prev_button = icon_button ("go-previous-symbolic", _("Previous output cell"),
-                                   _("Previous output cell (←)"));
-  self->play_button = gtk_toggle_button_new_with_label (_("Play"));
-  gtk_widget_set_tooltip_text (self->play_button, _("Step through the output cells"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Play: step through the output cells"), -1);
-  self->next_button = icon_button ("go-next-symbolic", _("Next output cell"),
-                                   _("Next output cell (→)"));
-  gtk_box_append (GTK_BOX (bar), self->prev_button);
-  gtk_box_append (GTK_BOX (bar), self->play_button);
-  gtk_box_append (GTK_BOX (bar), self->next_button);
+  cs_stepper_append_buttons (self->stepper, GTK_BOX (bar));
 
   self->stride_spin = labelled_spin (bar, _("_Stride"), 1, 8, 1, 0,
                                      _("How many cells the window moves at each step"));
@@ -1061,18 +971,6 @@ build_controls (CsConvView *self)
   gtk_box_append (GTK_BOX (bar), self->reset_button);
 
   gtk_box_append (GTK_BOX (self->box), bar);
-}
-
-static void
-prev_clicked (GtkButton *button, CsConvView *self)
-{
-  step (self, -1);
-}
-
-static void
-next_clicked (GtkButton *button, CsConvView *self)
-{
-  step (self, 1);
 }
 
 static void
@@ -1147,7 +1045,10 @@ cs_conv_view_dispose (GObject *object)
 {
   CsConvView *self = CS_CONV_VIEW (object);
 
-  g_clear_handle_id (&self->play_source, g_source_remove);
+  /* the stepper first: its timer and buttons go with it */
+  if (self->stepper != NULL)
+    g_signal_handlers_disconnect_by_data (self->stepper, self);
+  g_clear_object (&self->stepper);
   if (self->popover != NULL)
     {
       gtk_widget_unparent (self->popover);
@@ -1177,10 +1078,8 @@ cs_conv_view_get_property (GObject *object, guint prop_id, GValue *value, GParam
   switch (prop_id)
     {
     case PROP_ROW:
-      g_value_set_int (value, self->row);
-      break;
     case PROP_COL:
-      g_value_set_int (value, self->col);
+      g_object_get_property (G_OBJECT (self->stepper), pspec->name, value);
       break;
     case PROP_PLAYING:
       g_value_set_boolean (value, cs_conv_view_get_playing (self));
@@ -1199,10 +1098,8 @@ cs_conv_view_set_property (GObject *object, guint prop_id, const GValue *value,
   switch (prop_id)
     {
     case PROP_ROW:
-      move_to (self, g_value_get_int (value), self->col);
-      break;
     case PROP_COL:
-      move_to (self, self->row, g_value_get_int (value));
+      g_object_set_property (G_OBJECT (self->stepper), pspec->name, value);
       break;
     case PROP_PLAYING:
       cs_conv_view_set_playing (self, g_value_get_boolean (value));
@@ -1262,12 +1159,18 @@ cs_conv_view_init (CsConvView *self)
   cs_worked_spec_init_default (self->spec);
   self->hover_row = self->hover_col = -1;
 
+  self->stepper = cs_stepper_new (PLAY_INTERVAL_MS, &(CsStepperText) {
+    .prev_name = _("Previous output cell"), .prev_tooltip = _("Previous output cell (←)"),
+    .next_name = _("Next output cell"), .next_tooltip = _("Next output cell (→)"),
+    .play_name = _("Play: step through the output cells"),
+    .play_tooltip = _("Step through the output cells"),
+  });
+  g_signal_connect (self->stepper, "notify", G_CALLBACK (stepper_notify), self);
+  g_signal_connect_swapped (self->stepper, "moved", G_CALLBACK (changed), self);
+
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   build_controls (self);
-  g_signal_connect (self->prev_button, "clicked", G_CALLBACK (prev_clicked), self);
-  g_signal_connect (self->next_button, "clicked", G_CALLBACK (next_clicked), self);
-  g_signal_connect (self->play_button, "toggled", G_CALLBACK (play_toggled), self);
   g_signal_connect (self->stride_spin, "value-changed", G_CALLBACK (spin_changed), self);
   g_signal_connect (self->padding_spin, "value-changed", G_CALLBACK (spin_changed), self);
   g_signal_connect (self->dilation_spin, "value-changed", G_CALLBACK (spin_changed), self);
@@ -1338,15 +1241,12 @@ void
 cs_conv_view_set_current (CsConvView *self, int row, int col)
 {
   g_return_if_fail (CS_IS_CONV_VIEW (self));
-  move_to (self, row, col);
+  cs_stepper_move_to (self->stepper, row, col);
 }
 
 void
 cs_conv_view_get_current (CsConvView *self, int *row, int *col)
 {
   g_return_if_fail (CS_IS_CONV_VIEW (self));
-  if (row != NULL)
-    *row = self->row;
-  if (col != NULL)
-    *col = self->col;
+  cs_stepper_get_current (self->stepper, row, col);
 }

@@ -7,6 +7,7 @@
 #include "cs-pool-view.h"
 #include "cs-grid.h"
 #include "cs-palette.h"
+#include "cs-stepper.h"
 #include "cs-worked-text.h"
 
 #include <glib/gi18n.h>
@@ -620,13 +621,11 @@ struct _CsPoolView
   CsWorkedSpec *spec;   /* 32 KiB: on the heap, an instance stays under 64 KiB */
   CsWorked *worked;
   char *error;
-  int row, col;
+  CsStepper *stepper;   /* the current pooled cell, autoplay */
   int hover_row, hover_col;
-  guint play_source;
 
   GtkWidget *box;
   GtkWidget *canvas;
-  GtkWidget *prev_button, *play_button, *next_button;
   GtkWidget *max_button, *avg_button;
   gboolean syncing;
 };
@@ -657,11 +656,10 @@ cs_pool_view_get_state (CsPoolView *self, CsPoolViewState *state)
   *state = (CsPoolViewState) {
     .worked = self->worked,
     .error = self->error,
-    .row = self->row,
-    .col = self->col,
     .hover_row = self->hover_row,
     .hover_col = self->hover_col,
   };
+  cs_stepper_get_current (self->stepper, &state->row, &state->col);
 }
 
 static void
@@ -708,121 +706,51 @@ changed (CsPoolView *self)
                                   _("The convolution's output, its ReLU, the pooled map and "
                                     "the flattened vector, with the current pooling window"),
                                   -1);
-  gboolean have = self->worked != NULL;
-  gtk_widget_set_sensitive (self->prev_button, have);
-  gtk_widget_set_sensitive (self->next_button, have);
-  gtk_widget_set_sensitive (self->play_button, have);
   gtk_widget_queue_draw (self->canvas);
 }
 
+/* The view's "row", "col" and "playing" are the stepper's. */
 static void
-move_to (CsPoolView *self, int row, int col)
+stepper_notify (CsStepper *stepper, GParamSpec *pspec, CsPoolView *self)
 {
-  int rows, cols;
-
-  pooled_size (self, &rows, &cols);
-  if (rows == 0)
-    return;
-  row = CLAMP (row, 0, rows - 1);
-  col = CLAMP (col, 0, cols - 1);
-  if (row == self->row && col == self->col)
-    return;
-  g_object_freeze_notify (G_OBJECT (self));
-  if (row != self->row)
-    {
-      self->row = row;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROW]);
-    }
-  if (col != self->col)
-    {
-      self->col = col;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COL]);
-    }
-  g_object_thaw_notify (G_OBJECT (self));
-  changed (self);
-}
-
-static void
-step (CsPoolView *self, int delta)
-{
-  int rows, cols, row = self->row, col = self->col;
-
-  pooled_size (self, &rows, &cols);
-  cs_grid_step (rows, cols, delta, &row, &col);
-  move_to (self, row, col);
+  if (g_str_equal (pspec->name, "row"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROW]);
+  else if (g_str_equal (pspec->name, "col"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COL]);
+  else if (g_str_equal (pspec->name, "playing"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
 }
 
 static void
 rebuild (CsPoolView *self)
 {
   g_autoptr(GError) error = NULL;
+  int rows, cols;
 
   g_clear_pointer (&self->worked, cs_worked_free);
   g_clear_pointer (&self->error, g_free);
   self->worked = cs_worked_new (self->spec, &error);
   if (self->worked == NULL)
-    {
-      self->error = g_strdup (error->message);
-      cs_pool_view_set_playing (self, FALSE);
-    }
+    self->error = g_strdup (error->message);
   self->hover_row = self->hover_col = -1;
-  move_to (self, self->row, self->col);
+  /* the same cell if it is still there; without a picture autoplay stops */
+  pooled_size (self, &rows, &cols);
+  cs_stepper_set_size (self->stepper, rows, cols);
   changed (self);
-}
-
-static gboolean
-play_tick (gpointer data)
-{
-  step (CS_POOL_VIEW (data), 1);
-  return G_SOURCE_CONTINUE;
 }
 
 void
 cs_pool_view_set_playing (CsPoolView *self, gboolean playing)
 {
   g_return_if_fail (CS_IS_POOL_VIEW (self));
-
-  playing = playing && self->worked != NULL;
-  if (playing == (self->play_source != 0))
-    return;
-  if (playing)
-    self->play_source = g_timeout_add (PLAY_INTERVAL_MS, play_tick, self);
-  else
-    g_clear_handle_id (&self->play_source, g_source_remove);
-
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->play_button), playing);
-  gtk_button_set_label (GTK_BUTTON (self->play_button), playing ? _("Pause") : _("Play"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  playing ? _("Pause the autoplay")
-                                          : _("Play: step through the pooled cells"),
-                                  -1);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+  cs_stepper_set_playing (self->stepper, playing);
 }
 
 gboolean
 cs_pool_view_get_playing (CsPoolView *self)
 {
   g_return_val_if_fail (CS_IS_POOL_VIEW (self), FALSE);
-  return self->play_source != 0;
-}
-
-static void
-play_toggled (GtkToggleButton *button, CsPoolView *self)
-{
-  cs_pool_view_set_playing (self, gtk_toggle_button_get_active (button));
-}
-
-static void
-prev_clicked (GtkButton *button, CsPoolView *self)
-{
-  step (self, -1);
-}
-
-static void
-next_clicked (GtkButton *button, CsPoolView *self)
-{
-  step (self, 1);
+  return cs_stepper_get_playing (self->stepper);
 }
 
 static void
@@ -838,15 +766,7 @@ static gboolean
 key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode,
              GdkModifierType modifiers, CsPoolView *self)
 {
-  int rows, cols, row = self->row, col = self->col;
-
-  if (modifiers & (GDK_CONTROL_MASK | GDK_ALT_MASK))
-    return FALSE;
-  pooled_size (self, &rows, &cols);
-  if (rows == 0 || !cs_grid_step_key (keyval, rows, cols, &row, &col))
-    return FALSE;
-  move_to (self, row, col);
-  return TRUE;
+  return cs_stepper_handle_key (self->stepper, keyval, modifiers);
 }
 
 /* A pooled cell, or the flattened cell that holds one, under (x, y). */
@@ -913,18 +833,7 @@ pressed (GtkGestureClick *gesture, int n_press, double x, double y, CsPoolView *
 
   gtk_widget_grab_focus (self->canvas);
   if (pooled_at (self, x, y, &row, &col))
-    move_to (self, row, col);
-}
-
-static GtkWidget *
-icon_button (const char *icon, const char *accessible, const char *tooltip)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  accessible, -1);
-  return button;
+    cs_stepper_move_to (self->stepper, row, col);
 }
 
 static void
@@ -937,18 +846,7 @@ build_controls (CsPoolView *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Pooling controls"), -1);
 
-  self->prev_button = icon_button ("go-previous-symbolic", _("Previous pooled cell"),
-                                   _("Previous pooled cell (←)"));
-  self->play_button = gtk_toggle_button_new_with_label (_("Play"));
-  gtk_widget_set_tooltip_text (self->play_button, _("Step through the pooled cells"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Play: step through the pooled cells"), -1);
-  self->next_button = icon_button ("go-next-symbolic", _("Next pooled cell"),
-                                   _("Next pooled cell (→)"));
-  gtk_box_append (GTK_BOX (bar), self->prev_button);
-  gtk_box_append (GTK_BOX (bar), self->play_button);
-  gtk_box_append (GTK_BOX (bar), self->next_button);
+  cs_stepper_append_buttons (self->stepper, GTK_BOX (bar));
 
   label = gtk_label_new (_("Pooling"));
   gtk_widget_set_margin_start (label, 12);
@@ -978,9 +876,6 @@ build_controls (CsPoolView *self)
 
   gtk_box_append (GTK_BOX (self->box), bar);
 
-  g_signal_connect (self->prev_button, "clicked", G_CALLBACK (prev_clicked), self);
-  g_signal_connect (self->next_button, "clicked", G_CALLBACK (next_clicked), self);
-  g_signal_connect (self->play_button, "toggled", G_CALLBACK (play_toggled), self);
   g_signal_connect (self->max_button, "toggled", G_CALLBACK (kind_toggled), self);
   g_signal_connect (self->avg_button, "toggled", G_CALLBACK (kind_toggled), self);
 }
@@ -997,7 +892,10 @@ cs_pool_view_dispose (GObject *object)
 {
   CsPoolView *self = CS_POOL_VIEW (object);
 
-  g_clear_handle_id (&self->play_source, g_source_remove);
+  /* the stepper first: its timer and buttons go with it */
+  if (self->stepper != NULL)
+    g_signal_handlers_disconnect_by_data (self->stepper, self);
+  g_clear_object (&self->stepper);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   G_OBJECT_CLASS (cs_pool_view_parent_class)->dispose (object);
 }
@@ -1021,10 +919,8 @@ cs_pool_view_get_property (GObject *object, guint prop_id, GValue *value, GParam
   switch (prop_id)
     {
     case PROP_ROW:
-      g_value_set_int (value, self->row);
-      break;
     case PROP_COL:
-      g_value_set_int (value, self->col);
+      g_object_get_property (G_OBJECT (self->stepper), pspec->name, value);
       break;
     case PROP_PLAYING:
       g_value_set_boolean (value, cs_pool_view_get_playing (self));
@@ -1046,10 +942,8 @@ cs_pool_view_set_property (GObject *object, guint prop_id, const GValue *value,
   switch (prop_id)
     {
     case PROP_ROW:
-      move_to (self, g_value_get_int (value), self->col);
-      break;
     case PROP_COL:
-      move_to (self, self->row, g_value_get_int (value));
+      g_object_set_property (G_OBJECT (self->stepper), pspec->name, value);
       break;
     case PROP_PLAYING:
       cs_pool_view_set_playing (self, g_value_get_boolean (value));
@@ -1103,6 +997,15 @@ cs_pool_view_init (CsPoolView *self)
   self->spec = g_new (CsWorkedSpec, 1);
   cs_worked_spec_init_default (self->spec);
   self->hover_row = self->hover_col = -1;
+
+  self->stepper = cs_stepper_new (PLAY_INTERVAL_MS, &(CsStepperText) {
+    .prev_name = _("Previous pooled cell"), .prev_tooltip = _("Previous pooled cell (←)"),
+    .next_name = _("Next pooled cell"), .next_tooltip = _("Next pooled cell (→)"),
+    .play_name = _("Play: step through the pooled cells"),
+    .play_tooltip = _("Step through the pooled cells"),
+  });
+  g_signal_connect (self->stepper, "notify", G_CALLBACK (stepper_notify), self);
+  g_signal_connect_swapped (self->stepper, "moved", G_CALLBACK (changed), self);
 
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
@@ -1206,15 +1109,12 @@ void
 cs_pool_view_set_current (CsPoolView *self, int row, int col)
 {
   g_return_if_fail (CS_IS_POOL_VIEW (self));
-  move_to (self, row, col);
+  cs_stepper_move_to (self->stepper, row, col);
 }
 
 void
 cs_pool_view_get_current (CsPoolView *self, int *row, int *col)
 {
   g_return_if_fail (CS_IS_POOL_VIEW (self));
-  if (row != NULL)
-    *row = self->row;
-  if (col != NULL)
-    *col = self->col;
+  cs_stepper_get_current (self->stepper, row, col);
 }

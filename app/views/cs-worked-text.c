@@ -58,6 +58,52 @@ append_factor (GString *s, double v)
     g_string_append_c (s, ')');
 }
 
+/* At most 6 significant digits; *exact &= it is the same float. */
+static void
+append_short (GString *s, double v, gboolean *exact)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    {
+      append_number (s, v);
+      return;
+    }
+  g_ascii_formatd (buf, sizeof buf, "%.6g", v);
+  double r = g_ascii_strtod (buf, NULL);
+  if (exact != NULL && (float) r != (float) v)
+    *exact = FALSE;
+  append_number (s, r);
+}
+
+static void
+append_short_factor (GString *s, double v, gboolean *exact)
+{
+  gboolean paren = v < 0 && !isinf (v);
+
+  if (paren)
+    g_string_append_c (s, '(');
+  append_short (s, v, exact);
+  if (paren)
+    g_string_append_c (s, ')');
+}
+
+char *
+cs_worked_text_short (double value, gboolean *exact)
+{
+  GString *s = g_string_new (NULL);
+  append_short (s, value, exact);
+  return g_string_free (s, FALSE);
+}
+
+char *
+cs_worked_text_short_factor (double value, gboolean *exact)
+{
+  GString *s = g_string_new (NULL);
+  append_short_factor (s, value, exact);
+  return g_string_free (s, FALSE);
+}
+
 char *
 cs_worked_text_number (double value)
 {
@@ -145,6 +191,46 @@ cs_worked_text_pool_cell (const CsWorkedPoolCell *cell, CsWorkedPool kind)
     g_string_append_printf (s, "/%d", cell->divisor);
   g_string_append (s, " = ");
   append_number (s, cell->value);
+  return g_string_free (s, FALSE);
+}
+
+char *
+cs_worked_text_grad_cell (const CsWorkedGradCell *cell)
+{
+  g_return_val_if_fail (cell != NULL, NULL);
+
+  gboolean exact = TRUE;
+  if (cell->n_terms == 0)
+    return cs_worked_text_short (cell->value, NULL);
+
+  GString *s = g_string_new (NULL);
+  for (int t = 0; t < cell->n_terms; t++)
+    {
+      const CsWorkedGradTerm *term = &cell->terms[t];
+      gboolean ellipsis;
+
+      if (!term_shown (t, cell->n_terms, &ellipsis))
+        continue;
+      if (ellipsis)
+        g_string_append (s, " + …");
+      if (term->ki < 0)
+        {
+          /* the bias: a plain sum, "1 − 0.5" */
+          if (t > 0)
+            g_string_append (s, term->grad < 0 ? " " MINUS " " : " + ");
+          append_short (s, t > 0 ? fabsf (term->grad) : term->grad, &exact);
+          continue;
+        }
+      if (t > 0)
+        g_string_append (s, " + ");
+      append_short_factor (s, term->factor, &exact);
+      g_string_append (s, "·");
+      append_short_factor (s, term->grad, &exact);
+    }
+  GString *result = g_string_new (NULL);
+  append_short (result, cell->value, &exact);
+  g_string_append_printf (s, " %s %s", exact ? "=" : "≈", result->str);
+  g_string_free (result, TRUE);
   return g_string_free (s, FALSE);
 }
 

@@ -33,6 +33,21 @@ char    *cs_worked_text_conv_cell   (const CsWorkedConvCell *cell, gboolean has_
  * "(0 + 0 + 0 + 24)/4 = 6" (padding counted as 0, divisor included). */
 char    *cs_worked_text_pool_cell   (const CsWorkedPoolCell *cell, CsWorkedPool kind);
 
+/* The number to at most 6 significant digits, as the Backward view writes
+ * the results of float32 arithmetic: "0.8" for the float 0.79999995. exact
+ * (may be NULL) is set to FALSE when that is not the same float. */
+char    *cs_worked_text_short       (double value, gboolean *exact);
+/* The same as a factor: "(−0.305556)". */
+char    *cs_worked_text_short_factor (double value, gboolean *exact);
+
+/* A backward sum: "3·1 + 3·1 + 2·0 + … = 12", each product the factor (an
+ * input or a weight) times the gradient it met; the bias's terms (ki = −1)
+ * are gradients alone: "1 + 1 − 0.5 + … = 1.5". A cell no product reaches
+ * is "0". Numbers as cs_worked_text_short () writes them; when one of them
+ * was rounded, "≈" stands before the result instead of "=". The result is
+ * the engine's number. */
+char    *cs_worked_text_grad_cell   (const CsWorkedGradCell *cell);
+
 /* Replaces a typographic minus "−" by "-" and reads one number, refusing
  * anything else, infinities and |value| > CS_WORKED_MAX_VALUE with a message
  * a person understands (G_IO_ERROR_INVALID_DATA): "“abc” is not a number". */
