@@ -173,10 +173,10 @@ cs_weight_update_to_text (const CsWeightUpdate *u)
   const CsOptimParams *hp = &u->optim.hp;
   g_autoptr(GString) s = g_string_new (NULL);
   g_autofree char *w0 = num (u->before), *w1 = num (u->after), *g = num (u->grad);
-  g_autofree char *ge = num (u->effective_grad), *lr = num (hp->lr), *st = num (u->step_value);
+  g_autofree char *ge = num (u->effective_grad), *lr = num (hp->lr);
   g_autofree char *s1 = num (u->state1), *s2 = num (u->state2), *pred = num (u->predicted);
 
-  g_string_append_printf (s, _("w = %s, ∂L/∂w = %s (the batch's mean gradient)\n"), u->name, g);
+  g_string_append_printf (s, _("w = %s, ∂L/∂w = %s (mean over the batch)\n"), u->name, g);
   if (hp->weight_decay != 0.0f)
     {
       g_autofree char *wd = num (hp->weight_decay);
@@ -231,8 +231,8 @@ cs_weight_update_to_text (const CsWeightUpdate *u)
       }
       break;
     }
-  g_autofree char *moved = num (u->after - u->before);
-  g_string_append_printf (s, _("w moved by %s (lr · … = %s)"), moved, st);
+  g_autofree char *moved = g_strdup_printf ("%+.6g", u->after - u->before);
+  g_string_append_printf (s, _("the step changed w by %s"), moved);
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -390,6 +390,27 @@ draw_raw (cairo_t *cr, const Axes *a, const CsTrainRecord *recs, gsize n, gsize 
   cairo_clip (cr);
   cairo_set_source_rgba (cr, c.r, c.g, c.b, 0.45);
   cairo_set_line_width (cr, 1.5);
+  if (n <= (gsize) cols / 2)
+    {
+      /* few batches: a thin line through each */
+      gboolean pen = FALSE;
+      for (gsize i = 0; i < n; i++)
+        {
+          double v = *(const float *) ((const char *) &recs[i] + offset);
+          if (!isfinite (v))
+            continue;
+          double x = map_x (a, (double) recs[i].step), y = map_y (a, v);
+          if (pen)
+            cairo_line_to (cr, x, y);
+          else
+            cairo_move_to (cr, x, y);
+          pen = TRUE;
+        }
+      cairo_set_line_width (cr, 1.0);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      return;
+    }
   int col = -1;
   double lo = 0, hi = 0, prev_y = NAN;
   for (gsize i = 0; i <= n; i++)
