@@ -332,6 +332,11 @@ cs_training_new_for_data (const char            *model,
   cs_trainer_set_snapshot_func (trainer, make_frame, memory, (GDestroyNotify) cs_training_frame_unref);
   /* weak: the trainer (and with it every update) goes in dispose */
   cs_trainer_set_update_func (trainer, NULL, on_update, self, NULL);
+  /* while it plays: the numbers 20 times a second, a frame 5 times (the
+   * views redraw at most 10 times a second while training runs; each frame
+   * costs the trainer's thread a forward and backward of the watched
+   * example and a copy of the weights) */
+  cs_trainer_set_intervals (trainer, 50, 200);
   /* the first frame: the untrained network on its watched example */
   cs_trainer_request_snapshot (trainer);
   return self;

@@ -10,8 +10,8 @@
  *            trained ("frame-changed" when a new one arrives)
  *
  * The trainer makes frames on its own thread (the snapshot hook), at most
- * every 100 ms while it plays and at once after a Step, a pause or a
- * reset; the main loop only ever gets the newest, and never one from
+ * every 200 ms while it plays and at once after a Step, a pause or a
+ * reset, and statuses at most every 50 ms; the main loop only ever gets the newest, and never one from
  * before a reset or a change of model (DESIGN.md §2). Commands (play,
  * step, new learning rate …) return at once: they are queued for the
  * trainer, which applies them between two batches.

@@ -10,12 +10,14 @@
 #include <locale.h>
 
 #include "cs-application.h"
+#include "core/tensor.h"
 
 int
 main (int argc, char *argv[])
 {
   g_autoptr(CsApplication) app = NULL;
 
+  cs_memory_keep_pages ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -172,6 +172,7 @@ run_app (GtkWidget *window, CsSession *session, guint batches, AppRun *r, CsTrai
 int
 main (int argc, char *argv[])
 {
+  cs_memory_keep_pages ();   /* as the application does */
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_STRING, &opt_model, "mlp or simple-cnn (simple-cnn)", "NAME" },
     { "batches", 0, 0, G_OPTION_ARG_INT, &opt_batches, "batches of 64 per run (400)", "N" },

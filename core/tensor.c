@@ -1,5 +1,9 @@
 /* tensor.c — float32 tensors and the engine's aligned blocks */
 #include "tensor.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "error.h"
 
 #include <string.h>
@@ -19,6 +23,17 @@ void
 cs_free (gpointer p)
 {
   g_aligned_free (p);
+}
+
+void
+cs_memory_keep_pages (void)
+{
+#ifdef __GLIBC__
+  /* blocks up to 256 MiB from the heap, not mmap; the heap's top kept */
+  mallopt (M_MMAP_THRESHOLD, 256 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 512 * 1024 * 1024);
+  mallopt (M_TOP_PAD, 16 * 1024 * 1024);
+#endif
 }
 
 CsTensor *
