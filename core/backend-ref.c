@@ -511,12 +511,33 @@ ref_describe (void)
   return "plain loops";
 }
 
+static const CsBackend ref_backend;
+
+static void
+ref_conv_forward (float *out, float *scratch, const float *inp, const float *weight,
+                  const float *bias, int N, int C_out, const CsSlidingWindow *g)
+{
+  _cs_conv_forward_unrolled (&ref_backend, out, scratch, inp, weight, bias, N, C_out, g);
+}
+
+static void
+ref_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
+                   const float *dout, const float *inp, const float *weight,
+                   int N, int C_out, const CsSlidingWindow *g)
+{
+  _cs_conv_backward_unrolled (&ref_backend, dinp, dweight, dbias, scratch, dout, inp, weight,
+                              N, C_out, g);
+}
+
 static const CsBackend ref_backend = {
   .name = "reference",
   .device = CS_DEVICE_CPU,
   .gemm = _cs_ref_gemm,
   .im2col = _cs_ref_im2col,
   .col2im = _cs_ref_col2im,
+  .conv_scratch = _cs_conv_scratch_unrolled,
+  .conv_forward = ref_conv_forward,
+  .conv_backward = ref_conv_backward,
   .describe = ref_describe,
   CS_BACKEND_PLAIN_LOOPS,
   CS_BACKEND_HOST_MEMORY,
