@@ -9,6 +9,7 @@
  * differs and results agree to rounding.
  */
 #include "backend-private.h"
+#include "cpu-avx512.h"
 #include "gemm-avx512.h"
 #include "parallel.h"
 
@@ -25,6 +26,13 @@
  * (bench/bench-gemm: 32 × 9 × 50176, the first convolution's dW, and
  * 64 × 10 × 128, the last linear layer's forward). */
 #define AVX512_MIN_N 16
+
+/* Whether the AVX-512 loops of cpu-avx512.c (and the GEMM's) may run. */
+static inline gboolean
+avx512 (void)
+{
+  return cs_gemm_avx512_available ();
+}
 
 /* One thread's GEMM: our AVX-512 kernels when the CPU has them (OpenBLAS is
  * held to AVX2 by OPENBLAS_CORETYPE=Haswell), else OpenBLAS. */
@@ -60,6 +68,11 @@ valid_range (int W, int OW, int s, int off, int *lo, int *hi)
 static void
 im2col_one (float *cols, int ld, const float *img, const CsSlidingWindow *g)
 {
+  if (g->sw == 1 && g->OW <= 1024 && avx512 ())
+    {
+      cs_avx512_im2col (cols, ld, img, g);
+      return;
+    }
   for (int c = 0; c < g->C; c++)
     for (int i = 0; i < g->kh; i++)
       for (int j = 0; j < g->kw; j++)
@@ -270,13 +283,18 @@ typedef struct
   int N, C_out;
   int row_blocks;        /* forward: tasks per image (1 unless N < threads) */
   const CsSlidingWindow *g;
+  const CsAvx512Same *same;  /* the masks of a "same" convolution, or NULL */
 } ConvJob;
 
 /* One image's columns, (CKK, P) with row stride P. */
 static void
 conv_im2col (const ConvJob *j, float *cols, const float *img)
 {
-  im2col_one (cols, j->g->OH * j->g->OW, img, j->g);
+  int P = j->g->OH * j->g->OW;
+  if (j->same != NULL)
+    cs_avx512_im2col_same (cols, P, img, j->g, j->same);
+  else
+    im2col_one (cols, P, img, j->g);
 }
 
 typedef struct
@@ -338,8 +356,11 @@ cpu_conv_forward (float *out, float *scratch, const float *inp, const float *wei
                   const float *bias, int N, int C_out, const CsSlidingWindow *g)
 {
   int T = MIN (n_threads (), CONV_MAX_TASKS);
+  CsAvx512Same same;
   ConvJob j = { .out = out, .scratch = scratch, .inp = inp, .weight = weight,
                 .bias = bias, .N = N, .C_out = C_out, .row_blocks = 1, .g = g };
+  if (avx512 () && cs_avx512_same_init (&same, g))
+    j.same = &same;
   gint64 macs = (gint64) N * g->OH * g->OW * C_out * g->C * g->kh * g->kw;
 
   if (T == 1 || macs < PAR_MIN_MACS)
@@ -353,11 +374,16 @@ cpu_conv_forward (float *out, float *scratch, const float *inp, const float *wei
     cs_parallel_run (T, conv_forward_task, &j);
 }
 
-/* acc[c] += Σ_k x[c·P + k], c < C: each plane summed in float, the planes
- * in double, as bias_grad does. */
+/* acc[c] += Σ_k x[c·P + k], c < C: each plane summed in float (in double
+ * with AVX-512), the planes in double, as bias_grad does. */
 static void
 plane_sums (double *acc, const float *x, int C, int P)
 {
+  if (avx512 ())
+    {
+      cs_avx512_plane_sums (acc, x, C, P);
+      return;
+    }
   for (int c = 0; c < C; c++)
     {
       const float *restrict row = x + (gsize) c * P;
@@ -399,8 +425,15 @@ conv_backward_task (int task, int n_tasks, gpointer data)
       /* dcols (CKK, P) = Wᵀ (CKK, C_out) · dout_n (C_out, P), into cols */
       gemm_serial (TRUE, FALSE, CKK, P, CO, 1.0f, j->weight, CKK, dy, P, 0.0f, s.cols, P);
       float *dx = j->out + n * img;
-      memset (dx, 0, sizeof (float) * img);
-      col2im_one (dx, s.cols, P, g);
+      if (j->same != NULL)
+        cs_avx512_col2im_same (dx, s.cols, P, g, j->same);
+      else if (g->sh == 1 && g->sw == 1 && g->kw <= 16 && g->W <= 256 && avx512 ())
+        cs_avx512_col2im (dx, s.cols, P, g);
+      else
+        {
+          memset (dx, 0, sizeof (float) * img);
+          col2im_one (dx, s.cols, P, g);
+        }
     }
   if (partial && lo == hi)
     memset (dw, 0, sizeof (float) * CO * CKK);
@@ -415,9 +448,12 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
                    int N, int C_out, const CsSlidingWindow *g)
 {
   int T = MIN (MIN (n_threads (), CONV_MAX_TASKS), N);
+  CsAvx512Same same;
   ConvJob j = { .out = dinp, .dweight = dweight, .dbias = dbias, .scratch = scratch,
                 .inp = inp, .weight = weight, .dout = dout, .N = N, .C_out = C_out,
                 .row_blocks = 1, .g = g };
+  if (avx512 () && cs_avx512_same_init (&same, g))
+    j.same = &same;
   gsize CKK = (gsize) g->C * g->kh * g->kw;
   gint64 macs = (gint64) N * g->OH * g->OW * C_out * CKK;
 
@@ -567,7 +603,11 @@ pool_forward_task (int task, int n_tasks, gpointer data)
   cs_parallel_range (j->planes, task, n_tasks, 1, &lo, &hi);
   if (lo == hi)
     return;
-  if (is_plain_2x2 (g, j->kind))
+  if (is_plain_2x2 (g, j->kind) && avx512 ())
+    for (gsize p = lo; p < hi; p++)
+      cs_avx512_maxpool_2x2 (j->out + p * out_plane, j->argmax + p * out_plane,
+                             j->inp + p * in_plane, g);
+  else if (is_plain_2x2 (g, j->kind))
     for (gsize p = lo; p < hi; p++)
       maxpool_2x2 (j->out + p * out_plane, j->argmax + p * out_plane, j->inp + p * in_plane, g);
   else
@@ -592,7 +632,11 @@ pool_backward_task (int task, int n_tasks, gpointer data)
   const CsSlidingWindow *g = j->g;
   gsize in_plane = (gsize) g->H * g->W, out_plane = (gsize) g->OH * g->OW, lo, hi;
   cs_parallel_range (j->planes, task, n_tasks, 1, &lo, &hi);
-  if (lo < hi && is_plain_2x2 (g, j->kind))
+  if (lo < hi && is_plain_2x2 (g, j->kind) && avx512 ())
+    for (gsize p = lo; p < hi; p++)
+      cs_avx512_maxpool_2x2_backward (j->out + p * in_plane, j->dout + p * out_plane,
+                                      j->argmax_in + p * out_plane, g);
+  else if (lo < hi && is_plain_2x2 (g, j->kind))
     for (gsize p = lo; p < hi; p++)
       maxpool_2x2_backward (j->out + p * in_plane, j->dout + p * out_plane,
                             j->argmax_in + p * out_plane, g);
@@ -654,9 +698,17 @@ at (float *p, gsize i)
 static void
 act_forward_run (const ElemJob *j, gsize lo, gsize hi)
 {
-  if (j->act == CS_ACT_RELU)
-    for (gsize i = lo; i < hi; i++)
-      j->out[i] = j->a[i] > 0.0f ? j->a[i] : 0.0f;
+  if (j->act == CS_ACT_RELU && avx512 ())
+    cs_avx512_relu_forward (j->out + lo, j->a + lo, hi - lo);
+  else if (j->act == CS_ACT_RELU)
+    {
+      /* local pointers: a store through j->out could otherwise be j itself,
+       * and the loop would not vectorise */
+      float *restrict out = j->out;
+      const float *restrict a = j->a;
+      for (gsize i = lo; i < hi; i++)
+        out[i] = a[i] > 0.0f ? a[i] : 0.0f;
+    }
   else
     _cs_ref_act_forward (j->out + lo, j->a + lo, hi - lo, j->act, j->value);
 }
@@ -672,9 +724,15 @@ static void
 act_backward_run (const ElemJob *j, gsize lo, gsize hi)
 {
   /* a = dout, b = inp, c = out */
-  if (j->act == CS_ACT_RELU)
-    for (gsize i = lo; i < hi; i++)
-      j->out[i] = j->b[i] > 0.0f ? j->a[i] : 0.0f;
+  if (j->act == CS_ACT_RELU && avx512 ())
+    cs_avx512_relu_backward (j->out + lo, j->a + lo, j->b + lo, hi - lo);
+  else if (j->act == CS_ACT_RELU)
+    {
+      float *restrict out = j->out;
+      const float *restrict dout = j->a, *restrict inp = j->b;
+      for (gsize i = lo; i < hi; i++)
+        out[i] = inp[i] > 0.0f ? dout[i] : 0.0f;
+    }
   else
     _cs_ref_act_backward (j->out + lo, j->a + lo, j->b ? j->b + lo : NULL,
                           j->c ? j->c + lo : NULL, hi - lo, j->act, j->value);
@@ -780,6 +838,17 @@ cpu_sgd_update (float *param, const float *grad, float *buf, gsize n,
 static void
 adam_run (const ElemJob *j, gsize lo, gsize hi)
 {
+  if (avx512 ())
+    {
+      /* the step's constants as _cs_ref_adam_update computes them */
+      const CsOptimParams *hp = j->hp;
+      double bc1 = 1.0 - pow (hp->beta1, (double) j->step);
+      double bc2 = 1.0 - pow (hp->beta2, (double) j->step);
+      cs_avx512_adam (j->out + lo, j->a + lo, j->s1 + lo, j->s2 + lo, hi - lo, hp->beta1,
+                      hp->beta2, hp->eps, hp->weight_decay, (float) (hp->lr / bc1),
+                      (float) sqrt (bc2));
+      return;
+    }
   _cs_ref_adam_update (j->out + lo, j->a + lo, j->s1 + lo, j->s2 + lo, hi - lo, j->hp,
                        j->step);
 }

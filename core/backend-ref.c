@@ -475,12 +475,15 @@ _cs_ref_adam_update (float *param, const float *grad, float *m, float *v,
   double bc2 = 1.0 - pow (hp->beta2, (double) step);
   float step_size = (float) (hp->lr / bc1);
   float bc2_sqrt = (float) sqrt (bc2);
+  /* in locals: hp could otherwise alias the arrays, and be read again for
+   * every value */
+  const float beta1 = hp->beta1, beta2 = hp->beta2, eps = hp->eps, wd = hp->weight_decay;
   for (gsize i = 0; i < n; i++)
     {
-      float g = grad[i] + hp->weight_decay * param[i];
-      m[i] = hp->beta1 * m[i] + (1.0f - hp->beta1) * g;
-      v[i] = hp->beta2 * v[i] + (1.0f - hp->beta2) * g * g;
-      float denom = sqrtf (v[i]) / bc2_sqrt + hp->eps;
+      float g = grad[i] + wd * param[i];
+      m[i] = beta1 * m[i] + (1.0f - beta1) * g;
+      v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
+      float denom = sqrtf (v[i]) / bc2_sqrt + eps;
       param[i] -= step_size * m[i] / denom;
     }
 }
