@@ -35,7 +35,9 @@ avx512 (void)
 }
 
 /* One thread's GEMM: our AVX-512 kernels when the CPU has them (OpenBLAS is
- * held to AVX2 by OPENBLAS_CORETYPE=Haswell), else OpenBLAS. */
+ * held to AVX2 by OPENBLAS_CORETYPE=Haswell), else OpenBLAS. A · Bᵀ with
+ * at most 12 columns (the first convolution's dW, the last linear layer's
+ * forward) has a kernel of its own. */
 static void
 gemm_serial (gboolean trans_a, gboolean trans_b, int M, int N, int K,
           float alpha, const float *A, int lda, const float *B, int ldb,
@@ -43,6 +45,11 @@ gemm_serial (gboolean trans_a, gboolean trans_b, int M, int N, int K,
 {
   if (M == 0 || N == 0)
     return;
+  if (N <= CS_AVX512_NARROW_N && !trans_a && trans_b && K > 0 && avx512 ())
+    {
+      cs_avx512_gemm_nt_narrow (C, ldc, A, lda, B, ldb, M, N, K, alpha, beta);
+      return;
+    }
   if (N >= AVX512_MIN_N && cs_gemm_avx512_available ())
     {
       cs_gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -343,6 +343,74 @@ cs_avx512_plane_sums (double *acc, const float *x, int C, int P)
 }
 
 /* ---------------------------------------------------------------------------
+ * The narrow C = A · Bᵀ
+ */
+
+/* rows of A at once (2, or 1 for the last of an odd M) */
+static inline __attribute__ ((always_inline)) CS_AVX512 void
+gemm_nt_narrow_rows (float *C, int ldc, const float *A, int lda, const float *B, int ldb,
+                     int rows, int N, int K, float alpha, float beta)
+{
+  enum { NN = CS_AVX512_NARROW_N };
+  __m512 acc[2][NN];
+  const __mmask16 tail = lanes (0, K % 16);
+  int k = 0;
+
+#pragma GCC unroll 12
+  for (int n = 0; n < NN; n++)
+    acc[0][n] = acc[1][n] = _mm512_setzero_ps ();
+  for (; k + 16 <= K; k += 16)
+    {
+      __m512 a0 = _mm512_loadu_ps (A + k);
+      __m512 a1 = rows > 1 ? _mm512_loadu_ps (A + lda + k) : a0;
+#pragma GCC unroll 12
+      for (int n = 0; n < NN; n++)
+        if (n < N)
+          {
+            __m512 b = _mm512_loadu_ps (B + (gsize) n * ldb + k);
+            acc[0][n] = _mm512_fmadd_ps (a0, b, acc[0][n]);
+            acc[1][n] = _mm512_fmadd_ps (a1, b, acc[1][n]);
+          }
+    }
+  if (k < K)
+    {
+      __m512 a0 = _mm512_maskz_loadu_ps (tail, A + k);
+      __m512 a1 = rows > 1 ? _mm512_maskz_loadu_ps (tail, A + lda + k) : a0;
+#pragma GCC unroll 12
+      for (int n = 0; n < NN; n++)
+        if (n < N)
+          {
+            __m512 b = _mm512_maskz_loadu_ps (tail, B + (gsize) n * ldb + k);
+            acc[0][n] = _mm512_fmadd_ps (a0, b, acc[0][n]);
+            acc[1][n] = _mm512_fmadd_ps (a1, b, acc[1][n]);
+          }
+    }
+  for (int r = 0; r < rows; r++)
+#pragma GCC unroll 12
+    for (int n = 0; n < NN; n++)
+      if (n < N)
+        {
+          float v = alpha * _mm512_reduce_add_ps (acc[r][n]);
+          float *c = C + (gsize) r * ldc + n;
+          *c = beta == 0.0f ? v : v + beta * *c;
+        }
+}
+
+void CS_AVX512
+cs_avx512_gemm_nt_narrow (float *C, int ldc, const float *A, int lda, const float *B, int ldb,
+                          int M, int N, int K, float alpha, float beta)
+{
+  g_assert (N <= CS_AVX512_NARROW_N);
+  int m = 0;
+  for (; m + 2 <= M; m += 2)
+    gemm_nt_narrow_rows (C + (gsize) m * ldc, ldc, A + (gsize) m * lda, lda, B, ldb, 2, N, K,
+                         alpha, beta);
+  if (m < M)
+    gemm_nt_narrow_rows (C + (gsize) m * ldc, ldc, A + (gsize) m * lda, lda, B, ldb, 1, N, K,
+                         alpha, beta);
+}
+
+/* ---------------------------------------------------------------------------
  * ReLU. max (x, 0) returns its second operand, +0, when x is NaN or ±0:
  * what x > 0 ? x : 0 gives.
  */
@@ -552,6 +620,7 @@ void cs_avx512_plane_sums (double *acc, const float *x, int C, int P) { g_assert
 gboolean cs_avx512_same_init (CsAvx512Same *same, const CsSlidingWindow *g) { return FALSE; }
 void cs_avx512_im2col_same (float *cols, gsize ld, const float *img, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
 void cs_avx512_col2im_same (float *img, const float *cols, gsize ld, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
+void cs_avx512_gemm_nt_narrow (float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float alpha, float beta) { g_assert_not_reached (); }
 void cs_avx512_relu_forward (float *out, const float *inp, gsize n) { g_assert_not_reached (); }
 void cs_avx512_relu_backward (float *dinp, const float *dout, const float *inp, gsize n) { g_assert_not_reached (); }
 void cs_avx512_maxpool_2x2 (float *out, gint32 *argmax, const float *x, const CsSlidingWindow *g) { g_assert_not_reached (); }

@@ -58,6 +58,16 @@ void     cs_avx512_col2im_same (float *img, const float *cols, gsize ld,
 /* acc[c] += Σ_k x[c·P + k] for c < C, summed in double. */
 void cs_avx512_plane_sums    (double *acc, const float *x, int C, int P);
 
+/* C (M, N) = alpha · A (M, K) · Bᵀ + beta · C, B (N, K), row strides lda,
+ * ldb, ldc, for N ≤ CS_AVX512_NARROW_N (C not read when beta is 0): the
+ * GEMMs too narrow for the AVX-512 GEMM's 32-wide tiles, which OpenBLAS
+ * did — the weight gradient of the first convolution (N = 1·3·3) and the
+ * last linear layer's forward (N = 10). Dot products along K, 16 at a
+ * time, two rows of A at once. */
+#define CS_AVX512_NARROW_N 12
+void cs_avx512_gemm_nt_narrow (float *C, int ldc, const float *A, int lda, const float *B,
+                               int ldb, int M, int N, int K, float alpha, float beta);
+
 /* out = inp > 0 ? inp : 0;  dinp = inp > 0 ? dout : 0 */
 void cs_avx512_relu_forward  (float *out, const float *inp, gsize n);
 void cs_avx512_relu_backward (float *dinp, const float *dout, const float *inp, gsize n);

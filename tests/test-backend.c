@@ -38,10 +38,12 @@ static void
 test_gemm (void)
 {
   const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
-  /* N = 15 and 16: either side of where the AVX-512 GEMM takes over; the
-   * others are split over the two threads, by columns or by rows */
+  /* N = 15 and 16: either side of where the AVX-512 GEMM takes over; 12
+   * and 13 of where the narrow A · Bᵀ does; the others are split over the
+   * two threads, by columns or by rows */
   const int sizes[][3] = { { 1, 1, 1 }, { 7, 5, 3 }, { 64, 256, 784 }, { 33, 17, 65 },
-                           { 10, 128, 1 }, { 300, 15, 40 }, { 300, 16, 40 }, { 290, 70, 50 } };
+                           { 10, 128, 1 }, { 300, 15, 40 }, { 300, 16, 40 }, { 290, 70, 50 },
+                           { 32, 9, 784 }, { 64, 10, 128 }, { 5, 12, 47 }, { 9, 13, 33 } };
   CsRng rng;
   cs_rng_init (&rng, 3);
 
