@@ -337,8 +337,10 @@ pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
 static inline __attribute__ ((always_inline)) CS_AVX512 void
 kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb,
              float *restrict b_copy, float *restrict c, gsize ldc, int mr, int nr,
-             float alpha, float beta)
+             float alpha, float beta, int halves)
 {
+  /* halves (a constant): 2 for the 8 × 32 tile, 1 for its left 8 × 16,
+   * all a last micro-panel of at most 16 columns needs */
   __m512 acc[MR][2];
 
 #pragma GCC unroll 8
@@ -359,7 +361,7 @@ kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb
 #pragma GCC unroll 4
   for (int k = 0; k < kc; k++)
     {
-      __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+      __m512 b0 = _mm512_loadu_ps (b), b1 = halves == 2 ? _mm512_loadu_ps (b + 16) : b0;
       if (b_copy != NULL)
         {
           _mm512_store_ps (b_copy, b0);
@@ -371,7 +373,8 @@ kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb
         {
           __m512 ai = _mm512_set1_ps (a[i]);
           acc[i][0] = _mm512_fmadd_ps (ai, b0, acc[i][0]);
-          acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
+          if (halves == 2)
+            acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
         }
       a += MR;
       b += ldb;
@@ -417,7 +420,16 @@ static CS_AVX512 void
 kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
              float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
 {
-  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta);
+  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta, 2);
+}
+
+/* The same for a last micro-panel of at most 16 columns (196 = 6·32 + 4,
+ * the SimpleCNN's second convolution per image): half the FMAs. */
+static CS_AVX512 void
+kernel_8x16 (int kc, const float *restrict a, const float *restrict b,
+             float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
+{
+  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta, 1);
 }
 
 /* The first kernel over a full-width micro-panel of op(B) = B (not
@@ -430,7 +442,7 @@ kernel_8x32_pack_b (int kc, const float *restrict a, const float *restrict b, gs
                     float *restrict b_copy, float *restrict c, gsize ldc, int mr,
                     float alpha, float beta)
 {
-  kernel_body (kc, a, b, ldb, b_copy, c, ldc, mr, NR, alpha, beta);
+  kernel_body (kc, a, b, ldb, b_copy, c, ldc, mr, NR, alpha, beta, 2);
 }
 
 /* n split into near-equal blocks of at most max, each a multiple of align
@@ -483,6 +495,10 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                     }
                   else if (ic == 0)
                     pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
+                  if (nr <= 16)
+                    for (; ir < mc; ir += MR)
+                      kernel_8x16 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
+                                   (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
                   for (; ir < mc; ir += MR)
                     kernel_8x32 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
                                  (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
