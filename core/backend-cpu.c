@@ -251,6 +251,12 @@ cpu_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
  * directly. The unrolled columns of the whole batch (14 MB there) never go
  * out to memory, and no (C_out, N) ↔ (N, C_out) swap is needed.
  *
+ * With the AVX-512 GEMM the weights are packed once per operation, not
+ * once per image: W for the forward — with the bias as one more column,
+ * multiplied by a row of ones under the columns, so that the GEMM adds it
+ * last, as the separate addition did, rounding for rounding — and Wᵀ for
+ * dinp.
+ *
  * The backward takes the same images, makes their columns again (cheaper
  * than reading them back from memory), accumulates dW and db of its images
  * into a partial of its slot, and turns dcols (in the columns' place) back
@@ -258,8 +264,9 @@ cpu_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
  * forward of a batch smaller than the threads splits an image's output
  * channels too.
  *
- * A slot holds cols (C·kh·kw, OH·OW), the partial dW (C_out, C·kh·kw) and
- * the partial db (C_out doubles), each on 64 bytes. */
+ * scratch: the packed weights (shared), then one slot per task: cols
+ * (C·kh·kw + 1, OH·OW), the partial dW (C_out, C·kh·kw) and the partial db
+ * (C_out doubles); each part on 64 bytes. */
 #define CONV_MAX_TASKS 16
 
 static gsize
@@ -268,17 +275,43 @@ align16 (gsize floats)
   return (floats + 15) & ~(gsize) 15;
 }
 
-static gsize
-conv_slot_floats (int C_out, const CsSlidingWindow *g)
+typedef struct
+{
+  gsize packed_w;   /* [W | b] packed: (C_out, CKK + 1) */
+  gsize wb;         /* [W | b] itself */
+  gsize packed_wt;  /* Wᵀ packed: (CKK, C_out) */
+  gsize shared;     /* all three */
+  gsize cols, dw, db, slot;
+} ConvLayout;
+
+static ConvLayout
+conv_layout (int C_out, const CsSlidingWindow *g)
 {
   gsize CKK = (gsize) g->C * g->kh * g->kw, P = (gsize) g->OH * g->OW;
-  return align16 (CKK * P) + align16 (C_out * CKK) + align16 (2 * (gsize) C_out);
+  ConvLayout l;
+  l.packed_w = align16 (cs_gemm_avx512_packed_size (C_out, (int) CKK + 1));
+  l.wb = align16 (C_out * (CKK + 1));
+  l.packed_wt = align16 (cs_gemm_avx512_packed_size ((int) CKK, C_out));
+  l.shared = l.packed_w + l.wb + l.packed_wt;
+  l.cols = align16 ((CKK + 1) * P);
+  l.dw = align16 (C_out * CKK);
+  l.db = align16 (2 * (gsize) C_out);
+  l.slot = l.cols + l.dw + l.db;
+  return l;
 }
 
 static gsize
 cpu_conv_scratch (int N, int C_out, const CsSlidingWindow *g)
 {
-  return CONV_MAX_TASKS * conv_slot_floats (C_out, g);
+  ConvLayout l = conv_layout (C_out, g);
+  return 16 + l.shared + CONV_MAX_TASKS * l.slot;  /* 16: room to align it */
+}
+
+/* scratch on 64 bytes (the backend's memory is; a caller's may not be) */
+static float *
+conv_scratch_aligned (float *scratch)
+{
+  return (float *) (((guintptr) scratch + 63) & ~(guintptr) 63);
 }
 
 typedef struct
@@ -291,6 +324,8 @@ typedef struct
   int row_blocks;        /* forward: tasks per image (1 unless N < threads) */
   const CsSlidingWindow *g;
   const CsAvx512Same *same;  /* the masks of a "same" convolution, or NULL */
+  ConvLayout l;
+  const float *packed;   /* the packed weights, or NULL: gemm_serial */
 } ConvJob;
 
 /* One image's columns, (CKK, P) with row stride P. */
@@ -306,7 +341,7 @@ conv_im2col (const ConvJob *j, float *cols, const float *img)
 
 typedef struct
 {
-  float *cols;    /* (CKK, P) */
+  float *cols;    /* (CKK + 1, P) */
   float *dw;      /* (C_out, CKK) */
   double *db;     /* (C_out) */
 } ConvSlot;
@@ -314,11 +349,15 @@ typedef struct
 static ConvSlot
 conv_slot (const ConvJob *j, int task)
 {
-  const CsSlidingWindow *g = j->g;
-  gsize CKK = (gsize) g->C * g->kh * g->kw, P = (gsize) g->OH * g->OW;
-  float *base = j->scratch + task * conv_slot_floats (j->C_out, g);
-  float *dw = base + align16 (CKK * P);
-  return (ConvSlot) { base, dw, (double *) (dw + align16 (j->C_out * CKK)) };
+  float *base = j->scratch + j->l.shared + task * j->l.slot;
+  return (ConvSlot) { base, base + j->l.cols, (double *) (base + j->l.cols + j->l.dw) };
+}
+
+/* Whether the convolution's GEMMs (N = OH·OW) are the AVX-512 GEMM's. */
+static gboolean
+conv_packs (const CsSlidingWindow *g)
+{
+  return g->OH * g->OW >= AVX512_MIN_N && cs_gemm_avx512_available ();
 }
 
 static void
@@ -341,10 +380,24 @@ conv_forward_task (int task, int n_tasks, gpointer data)
   else
     cs_parallel_range (j->N, task, n_tasks, 1, &lo, &hi);
 
+  if (j->packed != NULL && j->bias != NULL)
+    {
+      /* the row of ones that multiplies the bias column */
+      float *ones = cols + (gsize) CKK * P;
+      for (int k = 0; k < P; k++)
+        ones[k] = 1.0f;
+    }
   for (gsize n = lo; n < hi; n++)
     {
       float *o = j->out + (n * CO + r0) * P;
       conv_im2col (j, cols, j->inp + n * img);
+      if (j->packed != NULL)
+        {
+          /* out_n (C_out, P) = [W | b] (C_out, CKK + 1) · [cols; 1] */
+          cs_gemm_avx512_packed (j->packed, FALSE, CO, P, CKK + (j->bias != NULL), 1.0f,
+                                 cols, P, 0.0f, o, P);
+          continue;
+        }
       /* out_n (C_out, P) = W (C_out, CKK) · cols (CKK, P) */
       gemm_serial (FALSE, FALSE, (int) (r1 - r0), P, CKK, 1.0f, j->weight + r0 * CKK, CKK,
                    cols, P, 0.0f, o, P);
@@ -364,19 +417,39 @@ cpu_conv_forward (float *out, float *scratch, const float *inp, const float *wei
 {
   int T = MIN (n_threads (), CONV_MAX_TASKS);
   CsAvx512Same same;
+  scratch = conv_scratch_aligned (scratch);
   ConvJob j = { .out = out, .scratch = scratch, .inp = inp, .weight = weight,
-                .bias = bias, .N = N, .C_out = C_out, .row_blocks = 1, .g = g };
+                .bias = bias, .N = N, .C_out = C_out, .row_blocks = 1, .g = g,
+                .l = conv_layout (C_out, g) };
+  gint64 macs = (gint64) N * g->OH * g->OW * C_out * g->C * g->kh * g->kw;
+
   if (avx512 () && cs_avx512_same_init (&same, g))
     j.same = &same;
-  gint64 macs = (gint64) N * g->OH * g->OW * C_out * g->C * g->kh * g->kw;
+  if (T > 1 && macs >= PAR_MIN_MACS && N < T)
+    j.row_blocks = T / N;
+  if (j.row_blocks == 1 && conv_packs (g))
+    {
+      /* [W | b], packed */
+      int CKK = g->C * g->kh * g->kw, K = CKK + (bias != NULL);
+      const float *wb = weight;
+      if (bias != NULL)
+        {
+          float *m = scratch + j.l.packed_w;
+          for (int c = 0; c < C_out; c++)
+            {
+              memcpy (m + (gsize) c * K, weight + (gsize) c * CKK, sizeof (float) * CKK);
+              m[(gsize) c * K + CKK] = bias[c];
+            }
+          wb = m;
+        }
+      cs_gemm_avx512_pack (scratch, FALSE, C_out, K, wb, K);
+      j.packed = scratch;
+    }
 
   if (T == 1 || macs < PAR_MIN_MACS)
     conv_forward_task (0, 1, &j);
-  else if (N < T)
-    {
-      j.row_blocks = T / N;
-      cs_parallel_run (N * j.row_blocks, conv_forward_task, &j);
-    }
+  else if (j.row_blocks > 1)
+    cs_parallel_run (N * j.row_blocks, conv_forward_task, &j);
   else
     cs_parallel_run (T, conv_forward_task, &j);
 }
@@ -430,7 +503,10 @@ conv_backward_task (int task, int n_tasks, gpointer data)
       if (j->out == NULL)
         continue;
       /* dcols (CKK, P) = Wᵀ (CKK, C_out) · dout_n (C_out, P), into cols */
-      gemm_serial (TRUE, FALSE, CKK, P, CO, 1.0f, j->weight, CKK, dy, P, 0.0f, s.cols, P);
+      if (j->packed != NULL)
+        cs_gemm_avx512_packed (j->packed, FALSE, CKK, P, CO, 1.0f, dy, P, 0.0f, s.cols, P);
+      else
+        gemm_serial (TRUE, FALSE, CKK, P, CO, 1.0f, j->weight, CKK, dy, P, 0.0f, s.cols, P);
       float *dx = j->out + n * img;
       if (j->same != NULL)
         cs_avx512_col2im_same (dx, s.cols, P, g, j->same);
@@ -456,13 +532,22 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
 {
   int T = MIN (MIN (n_threads (), CONV_MAX_TASKS), N);
   CsAvx512Same same;
+  scratch = conv_scratch_aligned (scratch);
   ConvJob j = { .out = dinp, .dweight = dweight, .dbias = dbias, .scratch = scratch,
                 .inp = inp, .weight = weight, .dout = dout, .N = N, .C_out = C_out,
-                .row_blocks = 1, .g = g };
-  if (avx512 () && cs_avx512_same_init (&same, g))
-    j.same = &same;
+                .row_blocks = 1, .g = g, .l = conv_layout (C_out, g) };
   gsize CKK = (gsize) g->C * g->kh * g->kw;
   gint64 macs = (gint64) N * g->OH * g->OW * C_out * CKK;
+
+  if (avx512 () && cs_avx512_same_init (&same, g))
+    j.same = &same;
+  if (dinp != NULL && conv_packs (g))
+    {
+      /* Wᵀ, packed */
+      float *packed = scratch + j.l.packed_w + j.l.wb;
+      cs_gemm_avx512_pack (packed, TRUE, (int) CKK, C_out, weight, (int) CKK);
+      j.packed = packed;
+    }
 
   if (T == 1 || macs < PAR_MIN_MACS)
     {

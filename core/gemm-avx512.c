@@ -455,14 +455,49 @@ block_size (int n, int max, int align)
   return MIN ((b + align - 1) / align * align, max);
 }
 
+/* The blocking of K and M, which depends on them alone (so that an A
+ * packed once serves every product with it). */
+static void
+blocks_km (int M, int K, int *kc_blk, int *mc_blk)
+{
+  *kc_blk = block_size (K, KC_MAX, 1);
+  *mc_blk = block_size (M, A_FLOATS / *kc_blk / MR * MR, MR);
+}
+
+/* A packed once: for each K block (from pc), for each M block (from ic),
+ * the block as pack_a lays it out, at packed + pc · Mpad + ic · kc with
+ * Mpad = M rounded up to MR. */
+static gsize
+packed_size (int M, int K)
+{
+  return (gsize) (M + MR - 1) / MR * MR * K;
+}
+
+static CS_AVX512 void
+pack_all (float *packed, gboolean trans_a, int M, int K, const float *A, int lda)
+{
+  int kc_blk, mc_blk;
+  gsize Mpad = (gsize) (M + MR - 1) / MR * MR;
+  blocks_km (M, K, &kc_blk, &mc_blk);
+  for (int pc = 0; pc < K; pc += kc_blk)
+    for (int ic = 0; ic < M; ic += mc_blk)
+      {
+        int kc = MIN (kc_blk, K - pc);
+        pack_a (packed + pc * Mpad + (gsize) ic * kc, trans_a, A, lda, ic, MIN (mc_blk, M - ic),
+                pc, kc);
+      }
+}
+
+/* packed_a: op(A) packed by pack_all, or NULL to pack A here. */
 static CS_AVX512 void
 gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
-             float alpha, const float *A, int lda, const float *B, int ldb,
-             float beta, float *C, int ldc)
+             float alpha, const float *A, int lda, const float *packed_a,
+             const float *B, int ldb, float beta, float *C, int ldc)
 {
   Packs *packs = get_packs ();
-  int kc_blk = block_size (K, KC_MAX, 1);
-  int mc_blk = block_size (M, A_FLOATS / kc_blk / MR * MR, MR);
+  int kc_blk, mc_blk;
+  gsize Mpad = (gsize) (M + MR - 1) / MR * MR;
+  blocks_km (M, K, &kc_blk, &mc_blk);
   int nc_blk = block_size (N, B_FLOATS / kc_blk / NR * NR, NR);
 
   for (int jc = 0; jc < N; jc += nc_blk)
@@ -476,7 +511,11 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
           for (int ic = 0; ic < M; ic += mc_blk)
             {
               int mc = MIN (mc_blk, M - ic);
-              pack_a (packs->a, trans_a, A, lda, ic, mc, pc, kc);
+              const float *pa = packs->a;
+              if (packed_a != NULL)
+                pa = packed_a + pc * Mpad + (gsize) ic * kc;
+              else
+                pack_a (packs->a, trans_a, A, lda, ic, mc, pc, kc);
               for (int jr = 0; jr < nc; jr += NR)
                 {
                   int nr = MIN (NR, nc - jr);
@@ -488,7 +527,7 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                   int ir = 0;
                   if (ic == 0 && !trans_b && nr == NR)
                     {
-                      kernel_8x32_pack_b (kc, packs->a, B + (gsize) pc * ldb + jc + jr,
+                      kernel_8x32_pack_b (kc, pa, B + (gsize) pc * ldb + jc + jr,
                                           (gsize) ldb, bp, c, (gsize) ldc, MIN (MR, mc),
                                           alpha, beta_k);
                       ir = MR;
@@ -497,10 +536,10 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                     pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
                   if (nr <= 16)
                     for (; ir < mc; ir += MR)
-                      kernel_8x16 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
+                      kernel_8x16 (kc, pa + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
                                    (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
                   for (; ir < mc; ir += MR)
-                    kernel_8x32 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
+                    kernel_8x32 (kc, pa + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
                                  (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
                 }
             }
@@ -531,7 +570,52 @@ cs_gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
   /* The caller checks cs_gemm_avx512_available (); a benchmark may still
    * call this with CONVSCOPE_NO_AVX512 set, to compare. */
   g_assert (cpu_has_avx512f ());
-  gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
+#else
+  g_assert_not_reached ();
+#endif
+}
+
+gsize
+cs_gemm_avx512_packed_size (int M, int K)
+{
+#if HAVE_AVX512_KERNELS
+  return packed_size (M, K);
+#else
+  return 0;
+#endif
+}
+
+void
+cs_gemm_avx512_pack (float *packed, gboolean trans_a, int M, int K, const float *A, int lda)
+{
+  g_return_if_fail (M > 0 && K > 0 && lda >= (trans_a ? M : K));
+  g_return_if_fail ((guintptr) packed % 64 == 0);
+#if HAVE_AVX512_KERNELS
+  g_assert (cpu_has_avx512f ());
+  pack_all (packed, trans_a, M, K, A, lda);
+#else
+  g_assert_not_reached ();
+#endif
+}
+
+void
+cs_gemm_avx512_packed (const float *packed, gboolean trans_b, int M, int N, int K,
+                       float alpha, const float *B, int ldb, float beta, float *C, int ldc)
+{
+  g_return_if_fail (M > 0 && N >= 0 && K > 0);
+  g_return_if_fail (ldb >= MAX (1, trans_b ? K : N));
+  g_return_if_fail (ldc >= MAX (1, N));
+
+  if (N == 0)
+    return;
+  if (alpha == 0.0f)
+    {
+      scale_c (C, ldc, M, N, beta);
+      return;
+    }
+#if HAVE_AVX512_KERNELS
+  gemm_avx512 (FALSE, trans_b, M, N, K, alpha, NULL, 0, packed, B, ldb, beta, C, ldc);
 #else
   g_assert_not_reached ();
 #endif

@@ -4,7 +4,9 @@
  * micro-tile MR × NR = 8 × 32 and the K block KC = 384 ± 1, more than one
  * A block and B panel), the GEMMs of the SimpleCNN and MLP training steps
  * at batch 64, all four transposes, row strides longer than the rows,
- * alpha ≠ 1, beta 0, 1 and 0.5, and beta = 0 over a C full of NaN.
+ * alpha ≠ 1, beta 0, 1 and 0.5, and beta = 0 over a C full of NaN; each
+ * also with A packed once (cs_gemm_avx512_pack), which must give the same
+ * bit for bit.
  *
  * The matrices are allocated to the last element they hold, so that
  * AddressSanitizer sees a read past the end; the padding of each row holds
@@ -94,8 +96,25 @@ run_case (const Case *c, CsRng *rng)
         C[(gsize) i * ldc + j] = NAN;
   gsize c_n = (gsize) (M - 1) * ldc + N;
   g_autofree float *R = g_memdup2 (C, sizeof (float) * c_n);
+  g_autofree float *P = g_memdup2 (C, sizeof (float) * c_n);
 
   cs_gemm_avx512 (c->ta, c->tb, M, N, K, c->alpha, A, lda, B, ldb, c->beta, C, ldc);
+  if (K > 0)
+    {
+      /* A packed once gives the same, bit for bit */
+      float *packed = g_aligned_alloc (cs_gemm_avx512_packed_size (M, K), sizeof (float), 64);
+      cs_gemm_avx512_pack (packed, c->ta, M, K, A, lda);
+      cs_gemm_avx512_packed (packed, c->tb, M, N, K, c->alpha, B, ldb, c->beta, P, ldc);
+      g_aligned_free (packed);
+      for (gsize i = 0; i < c_n; i++)
+        if (memcmp (&P[i], &C[i], sizeof (float)) != 0)
+          {
+            g_test_fail_printf ("%d×%d×%d %c%c: packed A gives %g at %" G_GSIZE_FORMAT
+                                ", not %g", M, N, K, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N',
+                                P[i], i, C[i]);
+            break;
+          }
+    }
   cs_backend_ref ()->gemm (c->ta, c->tb, M, N, K, c->alpha, A, lda, B, ldb, c->beta, R, ldc);
 
   g_autofree char *what = g_strdup_printf ("%d×%d×%d %c%c pad %d alpha %g beta %g%s",
