@@ -545,6 +545,38 @@ cs_avx512_maxpool_2x2_backward (float *dx, const float *dy, const gint32 *argmax
   const float *dy_end = dy + (gsize) OH * OW;
   const gint32 *argmax_end = argmax + (gsize) OH * OW;
 
+  if (OW <= 16)
+    {
+      /* one group of windows per pair of rows: both rows from one load */
+      const __mmask16 m = lanes (0, OW), lo = lanes (0, 2 * OW), hi = lanes (0, 2 * OW - 16);
+      const __m512i one = _mm512_set1_epi32 (1), w_ = _mm512_set1_epi32 (W);
+      const __m512i w1 = _mm512_set1_epi32 (W + 1);
+      for (int oh = 0; oh < OH; oh++)
+        {
+          gsize r0 = (gsize) (2 * oh) * W, r1 = r0 + W;
+          __m512 v = load_lanes (dy + (gsize) oh * OW, m, dy, dy_end);
+          __m512i at = _mm512_sub_epi32 (load_lanes_epi32 (argmax + (gsize) oh * OW, m, argmax,
+                                                           argmax_end),
+                                         _mm512_add_epi32 (_mm512_set1_epi32 (2 * oh * W), lane2));
+          __m512 e0 = _mm512_maskz_mov_ps (_mm512_cmpeq_epi32_mask (at, _mm512_setzero_si512 ()), v);
+          __m512 o0 = _mm512_maskz_mov_ps (_mm512_cmpeq_epi32_mask (at, one), v);
+          __m512 e1 = _mm512_maskz_mov_ps (_mm512_cmpeq_epi32_mask (at, w_), v);
+          __m512 o1 = _mm512_maskz_mov_ps (_mm512_cmpeq_epi32_mask (at, w1), v);
+          /* row 2·oh, then row 2·oh + 1: in order of address */
+          store_ahead (dx, r0, plane, lo, _mm512_permutex2var_ps (e0, mix_lo, o0));
+          if (OW > 8)
+            store_ahead (dx, r0 + 16, plane, hi, _mm512_permutex2var_ps (e0, mix_hi, o0));
+          store_ahead (dx, r1, plane, lo, _mm512_permutex2var_ps (e1, mix_lo, o1));
+          if (OW > 8)
+            store_ahead (dx, r1 + 16, plane, hi, _mm512_permutex2var_ps (e1, mix_hi, o1));
+          for (int w = 2 * OW; w < W; w++)
+            dx[r0 + w] = dx[r1 + w] = 0.0f;
+        }
+      for (int h = 2 * OH; h < H; h++)
+        memset (dx + (gsize) h * W, 0, sizeof (float) * W);
+      return;
+    }
+
   /* rows 2·oh (r = 0) and 2·oh + 1 (r = 1) one after the other, each in
    * order of address, so that store_ahead may run into what comes next */
   for (int oh = 0; oh < OH; oh++)
