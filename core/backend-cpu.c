@@ -281,7 +281,7 @@ typedef struct
   gsize wb;         /* [W | b] itself */
   gsize packed_wt;  /* Wᵀ packed: (CKK, C_out) */
   gsize shared;     /* all three */
-  gsize cols, dw, db, slot;
+  gsize cols, cols_t, dw, db, slot;
 } ConvLayout;
 
 static ConvLayout
@@ -294,9 +294,10 @@ conv_layout (int C_out, const CsSlidingWindow *g)
   l.packed_wt = align16 (cs_gemm_avx512_packed_size ((int) CKK, C_out));
   l.shared = l.packed_w + l.wb + l.packed_wt;
   l.cols = align16 ((CKK + 1) * P);
+  l.cols_t = align16 (CKK * P);
   l.dw = align16 (C_out * CKK);
   l.db = align16 (2 * (gsize) C_out);
-  l.slot = l.cols + l.dw + l.db;
+  l.slot = l.cols + l.cols_t + l.dw + l.db;
   return l;
 }
 
@@ -326,6 +327,7 @@ typedef struct
   const CsAvx512Same *same;  /* the masks of a "same" convolution, or NULL */
   ConvLayout l;
   const float *packed;   /* the packed weights, or NULL: gemm_serial */
+  gboolean sparse;       /* backward: the sparse products may serve */
 } ConvJob;
 
 /* One image's columns, (CKK, P) with row stride P. */
@@ -342,6 +344,7 @@ conv_im2col (const ConvJob *j, float *cols, const float *img)
 typedef struct
 {
   float *cols;    /* (CKK + 1, P) */
+  float *cols_t;  /* (P, CKK): dcolsᵀ from the sparse product */
   float *dw;      /* (C_out, CKK) */
   double *db;     /* (C_out) */
 } ConvSlot;
@@ -350,7 +353,8 @@ static ConvSlot
 conv_slot (const ConvJob *j, int task)
 {
   float *base = j->scratch + j->l.shared + task * j->l.slot;
-  return (ConvSlot) { base, base + j->l.cols, (double *) (base + j->l.cols + j->l.dw) };
+  float *dw = base + j->l.cols + j->l.cols_t;
+  return (ConvSlot) { base, base + j->l.cols, dw, (double *) (dw + j->l.dw) };
 }
 
 /* Whether the convolution's GEMMs (N = OH·OW) are the AVX-512 GEMM's. */
@@ -494,16 +498,33 @@ conv_backward_task (int task, int n_tasks, gpointer data)
     {
       const float *dy = j->dout + n * CO * P;
 
+      float beta = partial && n == lo ? 0.0f : 1.0f;
+      /* Behind max pooling (and ReLU) most of dout is zero: the AVX-512
+       * GEMM's sparse form skips the zeros, with the same results (see
+       * cs_gemm_avx512_sparse_a), where at most a third is not zero and
+       * the dense products would be the AVX-512 GEMM's too. */
+      gboolean sparse = j->sparse && (j->out != NULL || CKK >= AVX512_MIN_N)
+                        && cs_avx512_count_nonzero (dy, (gsize) CO * P) * 3 <= (gsize) CO * P;
+
       if (j->dbias != NULL)
         plane_sums (s.db, dy, CO, P);
       conv_im2col (j, s.cols, j->inp + n * img);
       /* dW (C_out, CKK) += dout_n (C_out, P) · colsᵀ (P, CKK) */
-      gemm_serial (FALSE, TRUE, CO, CKK, P, 1.0f, dy, P, s.cols, P,
-                   partial && n == lo ? 0.0f : 1.0f, dw, CKK);
+      if (sparse && CKK >= AVX512_MIN_N)
+        cs_gemm_avx512_sparse_a (FALSE, TRUE, CO, CKK, P, 1.0f, dy, P, s.cols, P, beta, dw, CKK);
+      else
+        gemm_serial (FALSE, TRUE, CO, CKK, P, 1.0f, dy, P, s.cols, P, beta, dw, CKK);
       if (j->out == NULL)
         continue;
       /* dcols (CKK, P) = Wᵀ (CKK, C_out) · dout_n (C_out, P), into cols */
-      if (j->packed != NULL)
+      if (sparse)
+        {
+          /* dcolsᵀ (P, CKK) = dout_nᵀ (P, C_out) · W (C_out, CKK), turned */
+          cs_gemm_avx512_sparse_a (TRUE, FALSE, P, CKK, CO, 1.0f, dy, P, j->weight, CKK, 0.0f,
+                                   s.cols_t, CKK);
+          cs_avx512_transpose (s.cols, P, s.cols_t, CKK, P, CKK);
+        }
+      else if (j->packed != NULL)
         cs_gemm_avx512_packed (j->packed, FALSE, CKK, P, CO, 1.0f, dy, P, 0.0f, s.cols, P);
       else
         gemm_serial (TRUE, FALSE, CKK, P, CO, 1.0f, j->weight, CKK, dy, P, 0.0f, s.cols, P);
@@ -541,6 +562,7 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
 
   if (avx512 () && cs_avx512_same_init (&same, g))
     j.same = &same;
+  j.sparse = conv_packs (g);
   if (dinp != NULL && conv_packs (g))
     {
       /* Wᵀ, packed */

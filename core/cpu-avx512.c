@@ -10,8 +10,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
-#include <immintrin.h>
-#define CS_AVX512 __attribute__ ((target ("avx512f")))
+#include "avx512-private.h"
 
 /* lanes a … b − 1 of 16, for any a, b (clamped to 0 … 16) */
 static inline __attribute__ ((always_inline)) __mmask16
@@ -418,6 +417,52 @@ cs_avx512_gemm_nt_narrow (float *C, int ldc, const float *A, int lda, const floa
 }
 
 /* ---------------------------------------------------------------------------
+ * Transposes and counts
+ */
+
+void CS_AVX512
+cs_avx512_transpose (float *dst, gsize ldd, const float *src, gsize lds, int rows, int cols)
+{
+  for (int r0 = 0; r0 < rows; r0 += 16)
+    for (int c0 = 0; c0 < cols; c0 += 16)
+      {
+        int nr = MIN (16, rows - r0), nc = MIN (16, cols - c0);
+        __mmask16 in = lanes (0, nc), out = lanes (0, nr);
+        __m512 v[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++)
+          v[i] = i < nr ? _mm512_maskz_loadu_ps (in, src + (gsize) (r0 + i) * lds + c0)
+                        : _mm512_setzero_ps ();
+        cs_avx512_transpose_16x16 (v);
+        for (int i = 0; i < nc; i++)
+          {
+            float *d = dst + (gsize) (c0 + i) * ldd + r0;
+            if (nr == 16)
+              _mm512_storeu_ps (d, v[i]);
+            else
+              _mm512_mask_storeu_ps (d, out, v[i]);
+          }
+      }
+}
+
+gsize CS_AVX512
+cs_avx512_count_nonzero (const float *x, gsize n)
+{
+  gsize count = 0, i = 0;
+  const __m512 zero = _mm512_setzero_ps ();
+  for (; i + 16 <= n; i += 16)
+    count += __builtin_popcount (_mm512_cmp_ps_mask (_mm512_loadu_ps (x + i), zero,
+                                                     _CMP_NEQ_UQ));
+  if (i < n)
+    {
+      __mmask16 m = lanes (0, (int) (n - i));
+      count += __builtin_popcount (_mm512_mask_cmp_ps_mask (m, _mm512_maskz_loadu_ps (m, x + i),
+                                                            zero, _CMP_NEQ_UQ));
+    }
+  return count;
+}
+
+/* ---------------------------------------------------------------------------
  * ReLU. max (x, 0) returns its second operand, +0, when x is NaN or ±0:
  * what x > 0 ? x : 0 gives.
  */
@@ -660,6 +705,8 @@ gboolean cs_avx512_same_init (CsAvx512Same *same, const CsSlidingWindow *g) { re
 void cs_avx512_im2col_same (float *cols, gsize ld, const float *img, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
 void cs_avx512_col2im_same (float *img, const float *cols, gsize ld, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
 void cs_avx512_gemm_nt_narrow (float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K, float alpha, float beta) { g_assert_not_reached (); }
+void cs_avx512_transpose (float *dst, gsize ldd, const float *src, gsize lds, int rows, int cols) { g_assert_not_reached (); }
+gsize cs_avx512_count_nonzero (const float *x, gsize n) { g_assert_not_reached (); }
 void cs_avx512_relu_forward (float *out, const float *inp, gsize n) { g_assert_not_reached (); }
 void cs_avx512_relu_backward (float *dinp, const float *dout, const float *inp, gsize n) { g_assert_not_reached (); }
 void cs_avx512_maxpool_2x2 (float *out, gint32 *argmax, const float *x, const CsSlidingWindow *g) { g_assert_not_reached (); }

@@ -68,6 +68,14 @@ void cs_avx512_plane_sums    (double *acc, const float *x, int C, int P);
 void cs_avx512_gemm_nt_narrow (float *C, int ldc, const float *A, int lda, const float *B,
                                int ldb, int M, int N, int K, float alpha, float beta);
 
+/* dst (cols, rows) with row stride ldd = srcᵀ, src (rows, cols) with row
+ * stride lds: 16 × 16 blocks through the registers. */
+void cs_avx512_transpose (float *dst, gsize ldd, const float *src, gsize lds, int rows,
+                          int cols);
+
+/* How many of x[0 … n − 1] are not zero (NaN counts). */
+gsize cs_avx512_count_nonzero (const float *x, gsize n);
+
 /* out = inp > 0 ? inp : 0;  dinp = inp > 0 ? dout : 0 */
 void cs_avx512_relu_forward  (float *out, const float *inp, gsize n);
 void cs_avx512_relu_backward (float *dinp, const float *dout, const float *inp, gsize n);

@@ -39,6 +39,27 @@ void     cs_gemm_avx512           (gboolean     trans_a,
                                    float       *C,
                                    int          ldc);
 
+/* The same product for an op(A) that is mostly zeros — a gradient that
+ * came back through max pooling and ReLU, where most of a convolution's
+ * output has none: only A's nonzero entries are multiplied. Where op(B)
+ * is finite the result is cs_gemm_avx512's bit for bit (each element of C
+ * sums the same nonzero products in the same order; only the sign of a sum
+ * that is exactly zero may differ). Faster when at most about a third of
+ * op(A) is nonzero. */
+void     cs_gemm_avx512_sparse_a    (gboolean     trans_a,
+                                     gboolean     trans_b,
+                                     int          M,
+                                     int          N,
+                                     int          K,
+                                     float        alpha,
+                                     const float *A,
+                                     int          lda,
+                                     const float *B,
+                                     int          ldb,
+                                     float        beta,
+                                     float       *C,
+                                     int          ldc);
+
 /* op(A) packed once, for several products with the same A (a
  * convolution's weights, image after image): cs_gemm_avx512_pack () lays
  * op(A) (M, K) out in cs_gemm_avx512_packed_size (M, K) floats at packed

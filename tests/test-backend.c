@@ -154,10 +154,11 @@ test_conv (void)
   cs_rng_init (&rng, 7);
 
   for (gsize k = 0; k < G_N_ELEMENTS (geoms); k++)
-    for (int variant = 0; variant < 4; variant++)
+    for (int variant = 0; variant < 5; variant++)
       {
         /* 0: one image, 1: a batch, 2: a batch without bias or dinp,
-         * 3: a batch on one thread */
+         * 3: a batch on one thread, 4: a batch with dout mostly zero (as
+         * behind max pooling: the sparse products) */
         const int *v = geoms[k];
         int N = variant == 0 ? 1 : 5, CO = v[11];
         gboolean bias = variant != 2;
@@ -182,6 +183,10 @@ test_conv (void)
         fill_random (w, w_n, &rng);
         fill_random (b, CO, &rng);
         fill_random (dy, out_n, &rng);
+        if (variant == 4)
+          for (gsize i = 0; i < out_n; i++)
+            if (cs_rng_below (&rng, 8) != 0)
+              dy[i] = 0.0f;
         fill_random (y1, out_n, &rng);   /* assigned: what was there goes */
         fill_random (dx1, in_n, &rng);
         memcpy (dx2, dx1, in_n * sizeof (float));
