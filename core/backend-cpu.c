@@ -244,12 +244,12 @@ cpu_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
   cs_parallel_run (MIN (N, n_threads ()), col2im_task, &j);
 }
 
-/* The convolution, image by image: each task takes a range of the batch and,
- * per image, unrolls it into columns (C·kh·kw, OH·OW) in a slot of scratch
- * of its own (an image's columns fit in the core's L2: 225 KB for the
- * SimpleCNN's second convolution) and multiplies them there, writing NCHW
- * directly. The unrolled columns of the whole batch (14 MB there) never go
- * out to memory, and no (C_out, N) ↔ (N, C_out) swap is needed.
+/* The convolution, image by image: per image, the columns (C·kh·kw, OH·OW)
+ * are unrolled into a workspace of the thread's own (an image's fit in the
+ * core's L2: 225 KB for the SimpleCNN's second convolution) and multiplied
+ * there, writing NCHW directly. The unrolled columns of the whole batch
+ * (14 MB there) never go out to memory, and no (C_out, N) ↔ (N, C_out)
+ * swap is needed.
  *
  * With the AVX-512 GEMM the weights are packed once per operation, not
  * once per image: W for the forward — with the bias as one more column,
@@ -257,17 +257,22 @@ cpu_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
  * last, as the separate addition did, rounding for rounding — and Wᵀ for
  * dinp.
  *
- * The backward takes the same images, makes their columns again (cheaper
- * than reading them back from memory), accumulates dW and db of its images
- * into a partial of its slot, and turns dcols (in the columns' place) back
- * into dinp. The partials are summed in task order after the run. The
- * forward of a batch smaller than the threads splits an image's output
- * channels too.
+ * The batch is cut into CONV_GROUPS groups of images (fewer for a smaller
+ * batch) whatever the number of threads, and the threads take the groups
+ * as they come (cs_parallel_run): a thread held up by another program on
+ * its core takes fewer. The backward accumulates each group's dW and db
+ * into a partial of its own, summed in group order after the run, so that
+ * dW and db come out the same with any number of threads. It makes the
+ * columns again (cheaper than reading them back from memory), and turns
+ * dcols (in the columns' place) back into dinp. The forward of a batch
+ * smaller than the threads splits an image's output channels instead.
  *
- * scratch: the packed weights (shared), then one slot per task: cols
- * (C·kh·kw + 1, OH·OW), the partial dW (C_out, C·kh·kw) and the partial db
- * (C_out doubles); each part on 64 bytes. */
-#define CONV_MAX_TASKS 16
+ * scratch: the packed weights (shared), then per group the partial dW
+ * (C_out, C·kh·kw) and db (C_out doubles), each on 64 bytes. A thread's
+ * workspace: cols (C·kh·kw + 1, OH·OW) and, for the sparse products,
+ * dcolsᵀ (OH·OW, C·kh·kw); it grows to the largest convolution on the
+ * thread's first calls and stays. */
+#define CONV_GROUPS 8
 
 static gsize
 align16 (gsize floats)
@@ -281,7 +286,8 @@ typedef struct
   gsize wb;         /* [W | b] itself */
   gsize packed_wt;  /* Wᵀ packed: (CKK, C_out) */
   gsize shared;     /* all three */
-  gsize cols, cols_t, dw, db, slot;
+  gsize dw, db, group;
+  gsize cols, cols_t, workspace;
 } ConvLayout;
 
 static ConvLayout
@@ -293,11 +299,12 @@ conv_layout (int C_out, const CsSlidingWindow *g)
   l.wb = align16 (C_out * (CKK + 1));
   l.packed_wt = align16 (cs_gemm_avx512_packed_size ((int) CKK, C_out));
   l.shared = l.packed_w + l.wb + l.packed_wt;
-  l.cols = align16 ((CKK + 1) * P);
-  l.cols_t = align16 (CKK * P);
   l.dw = align16 (C_out * CKK);
   l.db = align16 (2 * (gsize) C_out);
-  l.slot = l.cols + l.cols_t + l.dw + l.db;
+  l.group = l.dw + l.db;
+  l.cols = align16 ((CKK + 1) * P);
+  l.cols_t = align16 (CKK * P);
+  l.workspace = l.cols + l.cols_t;
   return l;
 }
 
@@ -305,7 +312,7 @@ static gsize
 cpu_conv_scratch (int N, int C_out, const CsSlidingWindow *g)
 {
   ConvLayout l = conv_layout (C_out, g);
-  return 16 + l.shared + CONV_MAX_TASKS * l.slot;  /* 16: room to align it */
+  return 16 + l.shared + CONV_GROUPS * l.group;  /* 16: room to align it */
 }
 
 /* scratch on 64 bytes (the backend's memory is; a caller's may not be) */
@@ -313,6 +320,41 @@ static float *
 conv_scratch_aligned (float *scratch)
 {
   return (float *) (((guintptr) scratch + 63) & ~(guintptr) 63);
+}
+
+/* The calling thread's workspace, at least `floats` long, 64-byte aligned. */
+typedef struct
+{
+  float *data;
+  gsize floats;
+} ConvWorkspace;
+
+static void
+conv_workspace_free (gpointer p)
+{
+  ConvWorkspace *ws = p;
+  g_aligned_free (ws->data);
+  g_free (ws);
+}
+
+static GPrivate conv_workspace_key = G_PRIVATE_INIT (conv_workspace_free);
+
+static float *
+conv_workspace (gsize floats)
+{
+  ConvWorkspace *ws = g_private_get (&conv_workspace_key);
+  if (G_UNLIKELY (ws == NULL))
+    {
+      ws = g_new0 (ConvWorkspace, 1);
+      g_private_set (&conv_workspace_key, ws);
+    }
+  if (G_UNLIKELY (ws->floats < floats))
+    {
+      g_aligned_free (ws->data);
+      ws->data = g_aligned_alloc (floats, sizeof (float), 64);
+      ws->floats = floats;
+    }
+  return ws->data;
 }
 
 typedef struct
@@ -343,18 +385,27 @@ conv_im2col (const ConvJob *j, float *cols, const float *img)
 
 typedef struct
 {
-  float *cols;    /* (CKK + 1, P) */
-  float *cols_t;  /* (P, CKK): dcolsᵀ from the sparse product */
-  float *dw;      /* (C_out, CKK) */
-  double *db;     /* (C_out) */
+  float *cols;    /* (CKK + 1, P): the thread's */
+  float *cols_t;  /* (P, CKK): dcolsᵀ from the sparse product; the thread's */
+  float *dw;      /* (C_out, CKK): the group's */
+  double *db;     /* (C_out): the group's */
 } ConvSlot;
 
+/* What a task of group `group` works in. */
 static ConvSlot
-conv_slot (const ConvJob *j, int task)
+conv_slot (const ConvJob *j, int group)
 {
-  float *base = j->scratch + j->l.shared + task * j->l.slot;
-  float *dw = base + j->l.cols + j->l.cols_t;
-  return (ConvSlot) { base, base + j->l.cols, dw, (double *) (dw + j->l.dw) };
+  float *ws = conv_workspace (j->l.workspace);
+  float *dw = j->scratch + j->l.shared + group * j->l.group;
+  return (ConvSlot) { ws, ws + j->l.cols, dw, (double *) (dw + j->l.dw) };
+}
+
+/* The partials of the groups, in group order. */
+static ConvSlot
+conv_partials (const ConvJob *j, int group)
+{
+  float *dw = j->scratch + j->l.shared + group * j->l.group;
+  return (ConvSlot) { NULL, NULL, dw, (double *) (dw + j->l.dw) };
 }
 
 /* Whether the convolution's GEMMs (N = OH·OW) are the AVX-512 GEMM's. */
@@ -419,7 +470,7 @@ static void
 cpu_conv_forward (float *out, float *scratch, const float *inp, const float *weight,
                   const float *bias, int N, int C_out, const CsSlidingWindow *g)
 {
-  int T = MIN (n_threads (), CONV_MAX_TASKS);
+  int T = n_threads ();
   CsAvx512Same same;
   scratch = conv_scratch_aligned (scratch);
   ConvJob j = { .out = out, .scratch = scratch, .inp = inp, .weight = weight,
@@ -455,7 +506,7 @@ cpu_conv_forward (float *out, float *scratch, const float *inp, const float *wei
   else if (j.row_blocks > 1)
     cs_parallel_run (N * j.row_blocks, conv_forward_task, &j);
   else
-    cs_parallel_run (T, conv_forward_task, &j);
+    cs_parallel_run (MIN (N, CONV_GROUPS), conv_forward_task, &j);
 }
 
 /* acc[c] += Σ_k x[c·P + k], c < C: each plane summed in float (in double
@@ -486,9 +537,7 @@ conv_backward_task (int task, int n_tasks, gpointer data)
   int P = g->OH * g->OW, CKK = g->C * g->kh * g->kw, CO = j->C_out;
   gsize img = (gsize) g->C * g->H * g->W, lo, hi;
   ConvSlot s = conv_slot (j, task);
-  /* One task accumulates straight into dW and db. */
-  gboolean partial = n_tasks > 1;
-  float *dw = partial ? s.dw : j->dweight;
+  float *dw = s.dw;
 
   cs_parallel_range (j->N, task, n_tasks, 1, &lo, &hi);
   if (j->dbias != NULL)
@@ -498,7 +547,7 @@ conv_backward_task (int task, int n_tasks, gpointer data)
     {
       const float *dy = j->dout + n * CO * P;
 
-      float beta = partial && n == lo ? 0.0f : 1.0f;
+      float beta = n == lo ? 0.0f : 1.0f;
       /* Behind max pooling (and ReLU) most of dout is zero: the AVX-512
        * GEMM's sparse form skips the zeros, with the same results (see
        * cs_gemm_avx512_sparse_a), where at most a third is not zero and
@@ -539,11 +588,8 @@ conv_backward_task (int task, int n_tasks, gpointer data)
           col2im_one (dx, s.cols, P, g);
         }
     }
-  if (partial && lo == hi)
+  if (lo == hi)
     memset (dw, 0, sizeof (float) * CO * CKK);
-  if (!partial && j->dbias != NULL)
-    for (int c = 0; c < CO; c++)
-      j->dbias[c] += (float) s.db[c];
 }
 
 static void
@@ -551,7 +597,7 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
                    const float *dout, const float *inp, const float *weight,
                    int N, int C_out, const CsSlidingWindow *g)
 {
-  int T = MIN (MIN (n_threads (), CONV_MAX_TASKS), N);
+  int T = n_threads (), groups = MIN (N, CONV_GROUPS);
   CsAvx512Same same;
   scratch = conv_scratch_aligned (scratch);
   ConvJob j = { .out = dinp, .dweight = dweight, .dbias = dbias, .scratch = scratch,
@@ -572,16 +618,14 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
     }
 
   if (T == 1 || macs < PAR_MIN_MACS)
+    for (int t = 0; t < groups; t++)
+      conv_backward_task (t, groups, &j);
+  else
+    cs_parallel_run (groups, conv_backward_task, &j);
+  /* the partials, in group order */
+  for (int t = 0; t < groups; t++)
     {
-      conv_backward_task (0, 1, &j);
-      return;
-    }
-  cs_parallel_run (T, conv_backward_task, &j);
-  /* the partials, in task order */
-  for (int t = 0; t < T; t++)
-    {
-      ConvSlot s = conv_slot (&j, t);
-      const float *restrict dw = s.dw;
+      const float *restrict dw = conv_partials (&j, t).dw;
       for (gsize i = 0; i < C_out * CKK; i++)
         dweight[i] += dw[i];
     }
@@ -589,8 +633,8 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
     for (int c = 0; c < C_out; c++)
       {
         double acc = 0.0;
-        for (int t = 0; t < T; t++)
-          acc += conv_slot (&j, t).db[c];
+        for (int t = 0; t < groups; t++)
+          acc += conv_partials (&j, t).db[c];
         dbias[c] += (float) acc;
       }
 }

@@ -30,6 +30,7 @@
  * kernels only where cs_gemm_avx512_available () said so.
  */
 #include "gemm-avx512.h"
+#include "cpu-avx512.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -106,6 +107,7 @@ scale_c (float *C, int ldc, int M, int N, float beta)
  * a time, each list with room for a whole K block. */
 #define SPARSE_ROWS  64
 #define SPARSE_LIST  (KC_MAX + 16)
+G_STATIC_ASSERT (A_FLOATS >= SPARSE_ROWS * KC_MAX);
 
 /* The packing buffers of one thread: allocated at their full size on the
  * thread's first call, freed when the thread exits. */
@@ -648,26 +650,11 @@ gemm_sparse_a (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                                        m0 + r, pc, kc);
               else
                 {
-                  /* found along A's rows, op(A)'s columns */
-                  memset (count, 0, sizeof count);
-                  for (int k = 0; k < kc; k++)
-                    {
-                      const float *a = A + (gsize) (pc + k) * lda + m0;
-                      for (int r0 = 0; r0 < rows; r0 += 16)
-                        {
-                          __mmask16 in = first_n (MIN (16, rows - r0));
-                          __m512 v = _mm512_maskz_loadu_ps (in, a + r0);
-                          guint nz = _mm512_mask_cmp_ps_mask (in, v, _mm512_setzero_ps (),
-                                                              _CMP_NEQ_UQ);
-                          for (; nz != 0; nz &= nz - 1)
-                            {
-                              int r = r0 + __builtin_ctz (nz);
-                              int at = r * SPARSE_LIST + count[r]++;
-                              idx[at] = k;
-                              val[at] = a[r];
-                            }
-                        }
-                    }
+                  /* op(A)'s block (rows, kc) turned into packs->a first */
+                  cs_avx512_transpose (packs->a, kc, A + (gsize) pc * lda + m0, lda, kc, rows);
+                  for (int r = 0; r < rows; r++)
+                    count[r] = nonzeros (idx + r * SPARSE_LIST, val + r * SPARSE_LIST, packs->a,
+                                         kc, r, 0, kc);
                 }
               for (int j0 = 0; j0 < nc; j0 += cw)
                 for (int r = 0; r < rows; r++)
