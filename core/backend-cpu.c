@@ -287,7 +287,7 @@ typedef struct
   gsize packed_wt;  /* Wᵀ packed: (CKK, C_out) */
   gsize shared;     /* all three */
   gsize dw, db, group;
-  gsize cols, cols_t, workspace;
+  gsize cols, cols_t, img_t, workspace;
 } ConvLayout;
 
 static ConvLayout
@@ -304,7 +304,8 @@ conv_layout (int C_out, const CsSlidingWindow *g)
   l.group = l.dw + l.db;
   l.cols = align16 ((CKK + 1) * P);
   l.cols_t = align16 (CKK * P);
-  l.workspace = l.cols + l.cols_t;
+  l.img_t = align16 ((gsize) g->C * g->H * g->W);
+  l.workspace = l.cols + l.cols_t + l.img_t;
   return l;
 }
 
@@ -370,6 +371,8 @@ typedef struct
   ConvLayout l;
   const float *packed;   /* the packed weights, or NULL: gemm_serial */
   gboolean sparse;       /* backward: the sparse products may serve */
+  const float *w_t;      /* backward, tap-major: W with its columns in (i, j, c)
+                          * order, (C_out, kh·kw·C); NULL otherwise */
 } ConvJob;
 
 /* One image's columns, (CKK, P) with row stride P. */
@@ -387,6 +390,7 @@ typedef struct
 {
   float *cols;    /* (CKK + 1, P): the thread's */
   float *cols_t;  /* (P, CKK): dcolsᵀ from the sparse product; the thread's */
+  float *img_t;   /* (H·W, C): an image channels-last; the thread's */
   float *dw;      /* (C_out, CKK): the group's */
   double *db;     /* (C_out): the group's */
 } ConvSlot;
@@ -397,7 +401,8 @@ conv_slot (const ConvJob *j, int group)
 {
   float *ws = conv_workspace (j->l.workspace);
   float *dw = j->scratch + j->l.shared + group * j->l.group;
-  return (ConvSlot) { ws, ws + j->l.cols, dw, (double *) (dw + j->l.dw) };
+  return (ConvSlot) { ws, ws + j->l.cols, ws + j->l.cols + j->l.cols_t, dw,
+                      (double *) (dw + j->l.dw) };
 }
 
 /* The partials of the groups, in group order. */
@@ -405,7 +410,7 @@ static ConvSlot
 conv_partials (const ConvJob *j, int group)
 {
   float *dw = j->scratch + j->l.shared + group * j->l.group;
-  return (ConvSlot) { NULL, NULL, dw, (double *) (dw + j->l.dw) };
+  return (ConvSlot) { NULL, NULL, NULL, dw, (double *) (dw + j->l.dw) };
 }
 
 /* Whether the convolution's GEMMs (N = OH·OW) are the AVX-512 GEMM's. */
@@ -529,6 +534,49 @@ plane_sums (double *acc, const float *x, int C, int P)
     }
 }
 
+/* One image's backward, tap-major (a "same" convolution whose products are
+ * the AVX-512 GEMM's): the columns are made transposed with their
+ * columns in (i, j, c) order, colsᵀ (P, kh·kw·C), as whole channel rows
+ * of the image turned channels-last — no 16 × 16 transposes of 56 K
+ * values to pack them — and the group's partial dW comes out with its
+ * columns in that order too (cpu_conv_backward puts them back). Sparse,
+ * dinp comes the same way: dcolsᵀ = doutᵀ · W_t, summed back per pixel
+ * channels-last and turned. The same products in the same order as the
+ * other way, so the same results. */
+static void
+conv_backward_tap_major (const ConvJob *j, ConvSlot s, gsize n, float beta, gboolean sparse)
+{
+  const CsSlidingWindow *g = j->g;
+  int P = g->OH * g->OW, C = g->C, CKK = C * g->kh * g->kw, CO = j->C_out;
+  const float *dy = j->dout + n * CO * P;
+  gsize img = (gsize) C * P;
+
+  /* colsᵀ (P, CKK) from the image (C, P) turned (P, C) */
+  cs_avx512_transpose (s.img_t, C, j->inp + n * img, P, C, P);
+  cs_avx512_im2col_same_t (s.cols, s.img_t, g, j->same);
+  /* dW_t (C_out, CKK) += dout_n (C_out, P) · colsᵀ (P, CKK) */
+  if (sparse)
+    cs_gemm_avx512_sparse_a (FALSE, FALSE, CO, CKK, P, 1.0f, dy, P, s.cols, CKK, beta, s.dw,
+                             CKK);
+  else
+    gemm_serial (FALSE, FALSE, CO, CKK, P, 1.0f, dy, P, s.cols, CKK, beta, s.dw, CKK);
+  if (j->out == NULL)
+    return;
+  float *dx = j->out + n * img;
+  if (sparse)
+    {
+      /* dcolsᵀ (P, CKK) = dout_nᵀ (P, C_out) · W_t (C_out, CKK) */
+      cs_gemm_avx512_sparse_a (TRUE, FALSE, P, CKK, CO, 1.0f, dy, P, j->w_t, CKK, 0.0f,
+                               s.cols_t, CKK);
+      cs_avx512_col2im_same_t (s.img_t, s.cols_t, g, j->same);
+      cs_avx512_transpose (dx, P, s.img_t, C, P, C);
+      return;
+    }
+  /* dcols (CKK, P) = Wᵀ (CKK, C_out) · dout_n (C_out, P), into cols */
+  cs_gemm_avx512_packed (j->packed, FALSE, CKK, P, CO, 1.0f, dy, P, 0.0f, s.cols, P);
+  cs_avx512_col2im_same (dx, s.cols, P, g, j->same);
+}
+
 static void
 conv_backward_task (int task, int n_tasks, gpointer data)
 {
@@ -557,6 +605,11 @@ conv_backward_task (int task, int n_tasks, gpointer data)
 
       if (j->dbias != NULL)
         plane_sums (s.db, dy, CO, P);
+      if (j->w_t != NULL)
+        {
+          conv_backward_tap_major (j, s, n, beta, sparse);
+          continue;
+        }
       conv_im2col (j, s.cols, j->inp + n * img);
       /* dW (C_out, CKK) += dout_n (C_out, P) · colsᵀ (P, CKK) */
       if (sparse && CKK >= AVX512_MIN_N)
@@ -616,18 +669,37 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
       cs_gemm_avx512_pack (packed, TRUE, (int) CKK, C_out, weight, (int) CKK);
       j.packed = packed;
     }
+  int KK = g->kh * g->kw;
+  if (j.same != NULL && j.sparse && CKK >= AVX512_MIN_N && (dinp == NULL || j.packed != NULL))
+    {
+      /* W_t: W's columns (c, i, j) in (i, j, c) order, where the forward's
+       * [W | b] was */
+      float *w_t = scratch + j.l.packed_w;
+      for (int co = 0; co < C_out; co++)
+        for (int c = 0; c < g->C; c++)
+          for (int ij = 0; ij < KK; ij++)
+            w_t[((gsize) co * KK + ij) * g->C + c] = weight[((gsize) co * g->C + c) * KK + ij];
+      j.w_t = w_t;
+    }
 
   if (T == 1 || macs < PAR_MIN_MACS)
     for (int t = 0; t < groups; t++)
       conv_backward_task (t, groups, &j);
   else
     cs_parallel_run (groups, conv_backward_task, &j);
-  /* the partials, in group order */
+  /* the partials, in group order (tap-major ones with their columns put
+   * back in (c, i, j) order) */
   for (int t = 0; t < groups; t++)
     {
       const float *restrict dw = conv_partials (&j, t).dw;
-      for (gsize i = 0; i < C_out * CKK; i++)
-        dweight[i] += dw[i];
+      if (j.w_t == NULL)
+        for (gsize i = 0; i < C_out * CKK; i++)
+          dweight[i] += dw[i];
+      else
+        for (int co = 0; co < C_out; co++)
+          for (int c = 0; c < g->C; c++)
+            for (int ij = 0; ij < KK; ij++)
+              dweight[((gsize) co * g->C + c) * KK + ij] += dw[((gsize) co * KK + ij) * g->C + c];
     }
   if (dbias != NULL)
     for (int c = 0; c < C_out; c++)

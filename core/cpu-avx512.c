@@ -322,6 +322,64 @@ cs_avx512_col2im_same (float *img, const float *cols, gsize ld, const CsSlidingW
     }
 }
 
+/* bit p of a row of masks */
+static inline gboolean
+mask_bit (const guint16 *masks, int p)
+{
+  return (masks[p / 16] >> (p % 16)) & 1;
+}
+
+void CS_AVX512
+cs_avx512_im2col_same_t (float *cols_t, const float *img_t, const CsSlidingWindow *g,
+                         const CsAvx512Same *same)
+{
+  const int C = g->C, KK = g->kh * g->kw, P = g->H * g->W;
+  const __m512 zero = _mm512_setzero_ps ();
+  const __mmask16 tail = lanes (0, C % 16 == 0 ? 16 : C % 16);
+
+  for (int p = 0; p < P; p++)
+    {
+      float *row = cols_t + (gsize) p * KK * C;
+      for (int ij = 0; ij < KK; ij++)
+        {
+          float *dst = row + ij * C;
+          if (!mask_bit (same->im2col_mask + ij * same->n_vec, p))
+            {
+              for (int c = 0; c < C; c += 16)
+                _mm512_mask_storeu_ps (dst + c, c + 16 <= C ? 0xffff : tail, zero);
+              continue;
+            }
+          const float *src = img_t + (gsize) (p + same->shift[ij]) * C;
+          int c = 0;
+          for (; c + 16 <= C; c += 16)
+            _mm512_storeu_ps (dst + c, _mm512_loadu_ps (src + c));
+          if (c < C)
+            _mm512_mask_storeu_ps (dst + c, tail, _mm512_maskz_loadu_ps (tail, src + c));
+        }
+    }
+}
+
+void CS_AVX512
+cs_avx512_col2im_same_t (float *img_t, const float *cols_t, const CsSlidingWindow *g,
+                         const CsAvx512Same *same)
+{
+  const int C = g->C, KK = g->kh * g->kw, P = g->H * g->W;
+  const __mmask16 tail = lanes (0, C % 16 == 0 ? 16 : C % 16);
+
+  for (int q = 0; q < P; q++)
+    for (int c = 0; c < C; c += 16)
+      {
+        __mmask16 m = c + 16 <= C ? 0xffff : tail;
+        __m512 acc = _mm512_setzero_ps ();
+        for (int ij = 0; ij < KK; ij++)
+          if (mask_bit (same->col2im_mask + ij * same->n_vec, q))
+            acc = _mm512_add_ps (acc, _mm512_maskz_loadu_ps (
+                                   m, cols_t + (gsize) (q - same->shift[ij]) * KK * C
+                                      + ij * C + c));
+        _mm512_mask_storeu_ps (img_t + (gsize) q * C + c, m, acc);
+      }
+}
+
 void CS_AVX512
 cs_avx512_plane_sums (double *acc, const float *x, int C, int P)
 {
@@ -701,6 +759,8 @@ cs_avx512_adam (float *param, const float *grad, float *m, float *v, gsize n,
 void cs_avx512_im2col (float *cols, gsize ld, const float *img, const CsSlidingWindow *g) { g_assert_not_reached (); }
 void cs_avx512_col2im (float *img, const float *cols, gsize ld, const CsSlidingWindow *g) { g_assert_not_reached (); }
 void cs_avx512_plane_sums (double *acc, const float *x, int C, int P) { g_assert_not_reached (); }
+void cs_avx512_im2col_same_t (float *cols_t, const float *img_t, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
+void cs_avx512_col2im_same_t (float *img_t, const float *cols_t, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
 gboolean cs_avx512_same_init (CsAvx512Same *same, const CsSlidingWindow *g) { return FALSE; }
 void cs_avx512_im2col_same (float *cols, gsize ld, const float *img, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }
 void cs_avx512_col2im_same (float *img, const float *cols, gsize ld, const CsSlidingWindow *g, const CsAvx512Same *same) { g_assert_not_reached (); }

@@ -55,6 +55,19 @@ void     cs_avx512_im2col_same (float *cols, gsize ld, const float *img,
 void     cs_avx512_col2im_same (float *img, const float *cols, gsize ld,
                                 const CsSlidingWindow *g, const CsAvx512Same *same);
 
+/* The same two, transposed and tap-major, for the sparse backward: with the
+ * image channels-last, img_t (P, C), a row of the columns is a copy of
+ * whole rows of it,
+ *   cols_t[p][ij·C + c] = img_t[p + shift[ij]][c]  (0 in the padding),
+ * cols_t (P, kh·kw·C); and col2im sums whole rows,
+ *   img_t[q][c] = Σ_ij cols_t[q − shift[ij]][ij·C + c],
+ * over the (i, j) whose output is inside, i then j ascending (the order
+ * of col2im). */
+void     cs_avx512_im2col_same_t (float *cols_t, const float *img_t, const CsSlidingWindow *g,
+                                  const CsAvx512Same *same);
+void     cs_avx512_col2im_same_t (float *img_t, const float *cols_t, const CsSlidingWindow *g,
+                                  const CsAvx512Same *same);
+
 /* acc[c] += Σ_k x[c·P + k] for c < C, summed in double. */
 void cs_avx512_plane_sums    (double *acc, const float *x, int C, int P);
 

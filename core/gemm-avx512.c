@@ -553,11 +553,14 @@ nonzeros (int *idx, float *val, const float *A, int lda, int m, int k0, int kc)
 }
 
 /* vecs (a constant) vectors of a row of C from j0: c[j0 …] = alpha · Σ
- * val[i] · (packed row idx[i] of op(B)) + beta · c; p0: the panel of
- * column j0. */
+ * val[i] · (row idx[i] of op(B)) + beta · c. Row k of op(B) from column
+ * j0 starts at p0 + k · krow, and its vector t at (t / 2) · pair +
+ * (t % 2) · 16: in packed panels krow = NR and pair = kc · NR; in B itself
+ * (not transposed) krow = ldb and pair = 32. */
 static inline __attribute__ ((always_inline)) CS_AVX512 void
-sparse_vectors (float *c, int j0, int nc, const float *p0, int kc, const int *idx,
-                const float *val, int n, float alpha, float beta, const int vecs)
+sparse_vectors (float *c, int j0, int nc, const float *p0, gsize krow, gsize pair,
+                const int *idx, const float *val, int n, float alpha, float beta,
+                const int vecs)
 {
   __m512 acc[16];
 #pragma GCC unroll 16
@@ -566,11 +569,11 @@ sparse_vectors (float *c, int j0, int nc, const float *p0, int kc, const int *id
   for (int i = 0; i < n; i++)
     {
       __m512 a = _mm512_set1_ps (val[i]);
-      const float *row = p0 + (gsize) idx[i] * NR;
+      const float *row = p0 + (gsize) idx[i] * krow;
 #pragma GCC unroll 16
       for (int t = 0; t < vecs; t++)
-        acc[t] = _mm512_fmadd_ps (a, _mm512_load_ps (row + (gsize) (t / 2) * kc * NR
-                                                       + (t % 2) * 16), acc[t]);
+        acc[t] = _mm512_fmadd_ps (a, _mm512_loadu_ps (row + (t / 2) * pair + (t % 2) * 16),
+                                  acc[t]);
     }
   __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
 #pragma GCC unroll 16
@@ -589,16 +592,18 @@ sparse_vectors (float *c, int j0, int nc, const float *p0, int kc, const int *id
 }
 
 /* Columns j0 … j0 + cw − 1 of a row of C (nc columns from c) = alpha · Σ
- * val[i] · (packed row idx[i] of op(B)) + beta · C, for the packed panels
- * bp (kc × NR each, one after the other). */
+ * val[i] · (row idx[i] of op(B)) + beta · C; op(B) in the packed panels bp
+ * (kc × NR each, one after the other) or, when bp is NULL, in B (not
+ * transposed) from b0 with row stride ldb. */
 static inline CS_AVX512 void
-sparse_cols (float *c, int j0, int cw, int nc, const float *bp, int kc, const int *idx,
-             const float *val, int n, float alpha, float beta)
+sparse_cols (float *c, int j0, int cw, int nc, const float *bp, int kc, const float *b0,
+             int ldb, const int *idx, const float *val, int n, float alpha, float beta)
 {
-  const float *p0 = bp + (gsize) (j0 / NR) * kc * NR;
+  const float *p0 = bp != NULL ? bp + (gsize) (j0 / NR) * kc * NR : b0 + j0;
+  gsize krow = bp != NULL ? NR : (gsize) ldb, pair = bp != NULL ? (gsize) kc * NR : 32;
   switch ((MIN (cw, nc - j0) + 15) / 16)
     {
-#define CASE(v) case v: sparse_vectors (c, j0, nc, p0, kc, idx, val, n, alpha, beta, v); break;
+#define CASE(v) case v: sparse_vectors (c, j0, nc, p0, krow, pair, idx, val, n, alpha, beta, v); break;
       CASE (1) CASE (2) CASE (3) CASE (4) CASE (5) CASE (6) CASE (7) CASE (8)
       CASE (9) CASE (10) CASE (11) CASE (12) CASE (13) CASE (14) CASE (15) CASE (16)
 #undef CASE
@@ -637,9 +642,16 @@ gemm_sparse_a (gboolean trans_a, gboolean trans_b, int M, int N, int K,
            * packed rows stay near (in L1 for a short K block). Measured
            * best for the SimpleCNN's products, K = 64 and 196. */
           const int cw = 128;
-          for (int jr = 0; jr < nc; jr += NR)
-            pack_b (packs->b + (gsize) jr * kc, trans_b, B, ldb, pc, kc, jc + jr,
-                    MIN (NR, nc - jr));
+          /* op(B) transposed is packed (16 × 16 transposes); B itself is
+           * read where it is, its rows being op(B)'s */
+          const float *bp = NULL, *b0 = B + (gsize) pc * ldb + jc;
+          if (trans_b)
+            {
+              for (int jr = 0; jr < nc; jr += NR)
+                pack_b (packs->b + (gsize) jr * kc, trans_b, B, ldb, pc, kc, jc + jr,
+                        MIN (NR, nc - jr));
+              bp = packs->b;
+            }
           for (int m0 = 0; m0 < M; m0 += SPARSE_ROWS)
             {
               int rows = MIN (SPARSE_ROWS, M - m0);
@@ -658,7 +670,7 @@ gemm_sparse_a (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                 }
               for (int j0 = 0; j0 < nc; j0 += cw)
                 for (int r = 0; r < rows; r++)
-                  sparse_cols (C + (gsize) (m0 + r) * ldc + jc, j0, cw, nc, packs->b, kc,
+                  sparse_cols (C + (gsize) (m0 + r) * ldc + jc, j0, cw, nc, bp, kc, b0, ldb,
                                idx + r * SPARSE_LIST, val + r * SPARSE_LIST, count[r], alpha,
                                beta_k);
             }
