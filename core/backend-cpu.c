@@ -687,20 +687,30 @@ cpu_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
       conv_backward_task (t, groups, &j);
   else
     cs_parallel_run (groups, conv_backward_task, &j);
-  /* the partials, in group order (tap-major ones with their columns put
-   * back in (c, i, j) order) */
+  /* the partials, in group order; tap-major ones have their columns in
+   * (i, j, c) order: dW is turned that way (into W_t's place, free now),
+   * gets them, and is turned back */
+  float *sum = dweight;
+  if (j.w_t != NULL)
+    {
+      sum = scratch + j.l.packed_w;
+      for (int co = 0; co < C_out; co++)
+        for (int c = 0; c < g->C; c++)
+          for (int ij = 0; ij < KK; ij++)
+            sum[((gsize) co * KK + ij) * g->C + c] = dweight[((gsize) co * g->C + c) * KK + ij];
+    }
   for (int t = 0; t < groups; t++)
     {
       const float *restrict dw = conv_partials (&j, t).dw;
-      if (j.w_t == NULL)
-        for (gsize i = 0; i < C_out * CKK; i++)
-          dweight[i] += dw[i];
-      else
-        for (int co = 0; co < C_out; co++)
-          for (int c = 0; c < g->C; c++)
-            for (int ij = 0; ij < KK; ij++)
-              dweight[((gsize) co * g->C + c) * KK + ij] += dw[((gsize) co * KK + ij) * g->C + c];
+      float *restrict to = sum;
+      for (gsize i = 0; i < C_out * CKK; i++)
+        to[i] += dw[i];
     }
+  if (j.w_t != NULL)
+    for (int co = 0; co < C_out; co++)
+      for (int c = 0; c < g->C; c++)
+        for (int ij = 0; ij < KK; ij++)
+          dweight[((gsize) co * g->C + c) * KK + ij] = sum[((gsize) co * KK + ij) * g->C + c];
   if (dbias != NULL)
     for (int c = 0; c < C_out; c++)
       {
