@@ -560,8 +560,10 @@ nonzeros (int *idx, float *val, const float *A, int lda, int m, int k0, int kc)
 static inline __attribute__ ((always_inline)) CS_AVX512 void
 sparse_vectors (float *c, int j0, int nc, const float *p0, gsize krow, gsize pair,
                 const int *idx, const float *val, int n, float alpha, float beta,
-                const int vecs)
+                const int vecs, __mmask16 last)
 {
+  /* last: the lanes of the last vector to read (in B itself the row may
+   * end there; packed panels are padded with zeros) */
   __m512 acc[16];
 #pragma GCC unroll 16
   for (int t = 0; t < vecs; t++)
@@ -572,8 +574,12 @@ sparse_vectors (float *c, int j0, int nc, const float *p0, gsize krow, gsize pai
       const float *row = p0 + (gsize) idx[i] * krow;
 #pragma GCC unroll 16
       for (int t = 0; t < vecs; t++)
-        acc[t] = _mm512_fmadd_ps (a, _mm512_loadu_ps (row + (t / 2) * pair + (t % 2) * 16),
-                                  acc[t]);
+        {
+          const float *b = row + (t / 2) * pair + (t % 2) * 16;
+          __m512 v = t == vecs - 1 && last != 0xffff ? _mm512_maskz_loadu_ps (last, b)
+                                                     : _mm512_loadu_ps (b);
+          acc[t] = _mm512_fmadd_ps (a, v, acc[t]);
+        }
     }
   __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
 #pragma GCC unroll 16
@@ -601,9 +607,11 @@ sparse_cols (float *c, int j0, int cw, int nc, const float *bp, int kc, const fl
 {
   const float *p0 = bp != NULL ? bp + (gsize) (j0 / NR) * kc * NR : b0 + j0;
   gsize krow = bp != NULL ? NR : (gsize) ldb, pair = bp != NULL ? (gsize) kc * NR : 32;
-  switch ((MIN (cw, nc - j0) + 15) / 16)
+  int width = MIN (cw, nc - j0);
+  __mmask16 last = bp != NULL ? 0xffff : first_n (width - (width - 1) / 16 * 16);
+  switch ((width + 15) / 16)
     {
-#define CASE(v) case v: sparse_vectors (c, j0, nc, p0, krow, pair, idx, val, n, alpha, beta, v); break;
+#define CASE(v) case v: sparse_vectors (c, j0, nc, p0, krow, pair, idx, val, n, alpha, beta, v, last); break;
       CASE (1) CASE (2) CASE (3) CASE (4) CASE (5) CASE (6) CASE (7) CASE (8)
       CASE (9) CASE (10) CASE (11) CASE (12) CASE (13) CASE (14) CASE (15) CASE (16)
 #undef CASE
