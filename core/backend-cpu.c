@@ -1,12 +1,14 @@
 /* backend-cpu.c — the CPU backend: GEMM (our AVX-512 kernels where the CPU
- * has them, OpenBLAS elsewhere), contiguous im2col, and every operation
- * worth it split over the thread pool of parallel.c
+ * has them, OpenBLAS elsewhere), the convolution image by image, the data
+ * movement in AVX-512 (cpu-avx512.c) or contiguous loops, and every
+ * operation worth it split over the thread pool of parallel.c
  *
  * The reference loops of backend-ref.c stay beside these; test-backend runs
  * both on the same data. The split of a job depends only on its size and
  * the number of threads, so a run repeats bit for bit with the same number
- * of threads; with another number, the blocking of the smaller GEMMs
- * differs and results agree to rounding.
+ * of threads. With another number the convolution gives the same results
+ * (it splits the batch the same way whatever the threads); a GEMM split
+ * into blocks narrow enough to take another kernel may round differently.
  */
 #include "backend-private.h"
 #include "cpu-avx512.h"
@@ -264,13 +266,17 @@ cpu_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
  * into a partial of its own, summed in group order after the run, so that
  * dW and db come out the same with any number of threads. It makes the
  * columns again (cheaper than reading them back from memory), and turns
- * dcols (in the columns' place) back into dinp. The forward of a batch
- * smaller than the threads splits an image's output channels instead.
+ * dcols (in the columns' place) back into dinp. Where most of an image's
+ * dout is zero (behind max pooling and ReLU) it multiplies only the
+ * nonzeros (cs_gemm_avx512_sparse_a), and a "same" convolution then works
+ * tap-major (conv_backward_tap_major). The forward of a batch smaller than
+ * the threads splits an image's output channels instead.
  *
- * scratch: the packed weights (shared), then per group the partial dW
- * (C_out, C·kh·kw) and db (C_out doubles), each on 64 bytes. A thread's
- * workspace: cols (C·kh·kw + 1, OH·OW) and, for the sparse products,
- * dcolsᵀ (OH·OW, C·kh·kw); it grows to the largest convolution on the
+ * scratch: the packed weights and [W | b] (whose place the backward uses
+ * for W_t and for turning dW), shared; then per group the partial dW
+ * (C_out, C·kh·kw) and db (C_out doubles); each part on 64 bytes. A
+ * thread's workspace: cols (C·kh·kw + 1, OH·OW), dcolsᵀ (OH·OW, C·kh·kw)
+ * and an image channels-last; it grows to the largest convolution on the
  * thread's first calls and stays. */
 #define CONV_GROUPS 8
 

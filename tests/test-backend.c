@@ -210,6 +210,59 @@ test_conv (void)
       }
 }
 
+/* The convolution gives the same bits on one thread and on two: it cuts
+ * the batch into the same groups of images whatever the threads, and sums
+ * their partial dW and db in group order. The SimpleCNN's second
+ * convolution on a batch of 20, with dout dense and mostly zero. */
+static void
+test_conv_threads (void)
+{
+  const CsBackend *cpu = cs_backend_cpu ();
+  CsSlidingWindow g = { 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14 };
+  const int N = 20, CO = 64;
+  gsize in_n = (gsize) N * 32 * 196, out_n = (gsize) N * CO * 196, w_n = (gsize) CO * 288;
+  CsRng rng;
+  cs_rng_init (&rng, 8);
+
+  g_autofree float *x = g_new (float, in_n), *w = g_new (float, w_n), *b = g_new (float, CO);
+  g_autofree float *dy = g_new (float, out_n);
+  g_autofree float *s = g_new0 (float, cpu->conv_scratch (N, CO, &g));
+  fill_random (x, in_n, &rng);
+  fill_random (w, w_n, &rng);
+  fill_random (b, CO, &rng);
+  for (int zeros = 0; zeros < 2; zeros++)
+    {
+      float *y[2], *dx[2], *dw[2], *db[2];
+      fill_random (dy, out_n, &rng);
+      if (zeros)
+        for (gsize i = 0; i < out_n; i++)
+          if (cs_rng_below (&rng, 6) != 0)
+            dy[i] = 0.0f;
+      for (int t = 0; t < 2; t++)
+        {
+          cs_backend_cpu_set_threads (t + 1);
+          y[t] = g_new (float, out_n);
+          dx[t] = g_new (float, in_n);
+          dw[t] = g_new0 (float, w_n);
+          db[t] = g_new0 (float, CO);
+          cpu->conv_forward (y[t], s, x, w, b, N, CO, &g);
+          cpu->conv_backward (dx[t], dw[t], db[t], s, dy, x, w, N, CO, &g);
+        }
+      g_assert_cmpmem (y[0], out_n * sizeof (float), y[1], out_n * sizeof (float));
+      g_assert_cmpmem (dx[0], in_n * sizeof (float), dx[1], in_n * sizeof (float));
+      g_assert_cmpmem (dw[0], w_n * sizeof (float), dw[1], w_n * sizeof (float));
+      g_assert_cmpmem (db[0], CO * sizeof (float), db[1], CO * sizeof (float));
+      for (int t = 0; t < 2; t++)
+        {
+          g_free (y[t]);
+          g_free (dx[t]);
+          g_free (dw[t]);
+          g_free (db[t]);
+        }
+    }
+  cs_backend_cpu_set_threads (2);
+}
+
 /* The 2×2 max pool has its own loop: it must pick the same winners as the
  * reference, ties to the first cell in row-major order, a NaN outright. */
 static void
@@ -449,6 +502,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/backend/gemm", test_gemm);
   g_test_add_func ("/core/backend/im2col-col2im", test_im2col_col2im);
   g_test_add_func ("/core/backend/conv", test_conv);
+  g_test_add_func ("/core/backend/conv-threads", test_conv_threads);
   g_test_add_func ("/core/backend/maxpool-2x2", test_maxpool_fast_path);
   g_test_add_func ("/core/backend/split-ops", test_split_ops);
   g_test_add_func ("/core/backend/window-size", test_window_size);
