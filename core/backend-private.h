@@ -56,6 +56,18 @@ void   _cs_ref_adam_update (float *param, const float *grad, float *m, float *v,
 void   _cs_ref_rmsprop_update (float *param, const float *grad, float *square_avg,
                                float *buf, gsize n, const CsOptimParams *hp, gint64 step);
 
+/* The convolution as the layer did it before the table had it: the whole
+ * batch unrolled into columns, one GEMM, the (C_out, N) swap and the bias,
+ * through be's own operations. The reference and CUDA tables use it. */
+gsize  _cs_conv_scratch_unrolled (int N, int C_out, const CsSlidingWindow *g);
+void   _cs_conv_forward_unrolled (const CsBackend *be, float *out, float *scratch,
+                                  const float *inp, const float *weight, const float *bias,
+                                  int N, int C_out, const CsSlidingWindow *g);
+void   _cs_conv_backward_unrolled (const CsBackend *be, float *dinp, float *dweight,
+                                   float *dbias, float *scratch, const float *dout,
+                                   const float *inp, const float *weight,
+                                   int N, int C_out, const CsSlidingWindow *g);
+
 /* Memory, copies and events for the backends that work in host memory
  * (backend.c): aligned allocations, memcpy, events that are done at once. */
 gpointer        _cs_host_alloc (gsize bytes);

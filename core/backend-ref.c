@@ -475,12 +475,15 @@ _cs_ref_adam_update (float *param, const float *grad, float *m, float *v,
   double bc2 = 1.0 - pow (hp->beta2, (double) step);
   float step_size = (float) (hp->lr / bc1);
   float bc2_sqrt = (float) sqrt (bc2);
+  /* in locals: hp could otherwise alias the arrays, and be read again for
+   * every value */
+  const float beta1 = hp->beta1, beta2 = hp->beta2, eps = hp->eps, wd = hp->weight_decay;
   for (gsize i = 0; i < n; i++)
     {
-      float g = grad[i] + hp->weight_decay * param[i];
-      m[i] = hp->beta1 * m[i] + (1.0f - hp->beta1) * g;
-      v[i] = hp->beta2 * v[i] + (1.0f - hp->beta2) * g * g;
-      float denom = sqrtf (v[i]) / bc2_sqrt + hp->eps;
+      float g = grad[i] + wd * param[i];
+      m[i] = beta1 * m[i] + (1.0f - beta1) * g;
+      v[i] = beta2 * v[i] + (1.0f - beta2) * g * g;
+      float denom = sqrtf (v[i]) / bc2_sqrt + eps;
       param[i] -= step_size * m[i] / denom;
     }
 }
@@ -511,12 +514,33 @@ ref_describe (void)
   return "plain loops";
 }
 
+static const CsBackend ref_backend;
+
+static void
+ref_conv_forward (float *out, float *scratch, const float *inp, const float *weight,
+                  const float *bias, int N, int C_out, const CsSlidingWindow *g)
+{
+  _cs_conv_forward_unrolled (&ref_backend, out, scratch, inp, weight, bias, N, C_out, g);
+}
+
+static void
+ref_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
+                   const float *dout, const float *inp, const float *weight,
+                   int N, int C_out, const CsSlidingWindow *g)
+{
+  _cs_conv_backward_unrolled (&ref_backend, dinp, dweight, dbias, scratch, dout, inp, weight,
+                              N, C_out, g);
+}
+
 static const CsBackend ref_backend = {
   .name = "reference",
   .device = CS_DEVICE_CPU,
   .gemm = _cs_ref_gemm,
   .im2col = _cs_ref_im2col,
   .col2im = _cs_ref_col2im,
+  .conv_scratch = _cs_conv_scratch_unrolled,
+  .conv_forward = ref_conv_forward,
+  .conv_backward = ref_conv_backward,
   .describe = ref_describe,
   CS_BACKEND_PLAIN_LOOPS,
   CS_BACKEND_HOST_MEMORY,

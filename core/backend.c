@@ -171,3 +171,55 @@ cs_backend_sync_event (CsBackendEvent *ev, GError **error)
   g_return_val_if_fail (ev != NULL, FALSE);
   return ev->be->event_sync (ev, error);
 }
+
+/* ---------------------------------------------------------------------------
+ * The convolution unrolled over the whole batch (the reference's and CUDA's
+ * conv_forward and conv_backward): scratch holds cols (C·kh·kw, N·OH·OW)
+ * and then tmp (C_out, N·OH·OW).
+ */
+
+gsize
+_cs_conv_scratch_unrolled (int N, int C_out, const CsSlidingWindow *g)
+{
+  return (gsize) (g->C * g->kh * g->kw + C_out) * N * g->OH * g->OW;
+}
+
+void
+_cs_conv_forward_unrolled (const CsBackend *be, float *out, float *scratch,
+                           const float *inp, const float *weight, const float *bias,
+                           int N, int C_out, const CsSlidingWindow *g)
+{
+  int P = g->OH * g->OW, NP = N * P, CKK = g->C * g->kh * g->kw;
+  float *cols = scratch, *tmp = scratch + (gsize) CKK * NP;
+
+  be->im2col (cols, inp, N, g);
+  /* tmp (C_out, N·P) = W (C_out, CKK) · cols (CKK, N·P) */
+  be->gemm (FALSE, FALSE, C_out, NP, CKK, 1.0f, weight, CKK, cols, NP, 0.0f, tmp, NP);
+  /* out (N, C_out, P) */
+  be->swap01 (out, tmp, C_out, N, P);
+  if (bias != NULL)
+    be->bias_add (out, bias, N, C_out, P);
+}
+
+void
+_cs_conv_backward_unrolled (const CsBackend *be, float *dinp, float *dweight, float *dbias,
+                            float *scratch, const float *dout, const float *inp,
+                            const float *weight, int N, int C_out, const CsSlidingWindow *g)
+{
+  int P = g->OH * g->OW, NP = N * P, CKK = g->C * g->kh * g->kw;
+  float *cols = scratch, *tmp = scratch + (gsize) CKK * NP;
+
+  /* cols still holds this batch's columns from the forward pass. */
+  if (dbias != NULL)
+    be->bias_grad (dbias, dout, N, C_out, P);
+  /* tmp (C_out, N·P) ← dout (N, C_out, P) */
+  be->swap01 (tmp, dout, N, C_out, P);
+  /* dW (C_out, CKK) += tmp (C_out, N·P) · colsᵀ (N·P, CKK) */
+  be->gemm (FALSE, TRUE, C_out, CKK, NP, 1.0f, tmp, NP, cols, NP, 1.0f, dweight, CKK);
+  if (dinp == NULL)
+    return;
+  /* dcols (CKK, N·P) = Wᵀ (CKK, C_out) · tmp (C_out, N·P), into cols */
+  be->gemm (TRUE, FALSE, CKK, NP, C_out, 1.0f, weight, CKK, tmp, NP, 0.0f, cols, NP);
+  be->fill (dinp, 0.0f, (gsize) N * g->C * g->H * g->W);
+  be->col2im (dinp, cols, N, g);
+}

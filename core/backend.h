@@ -91,6 +91,27 @@ struct _CsBackend
   /* img (N, C, H, W) accumulates the columns back (the adjoint of im2col). */
   void (*col2im) (float *img, const float *cols, int N, const CsSlidingWindow *g);
 
+  /* A whole convolution layer over a batch, in one operation, so that each
+   * backend takes its own way: the reference and CUDA unroll the batch into
+   * columns and do one GEMM (the _cs_conv_*_unrolled of backend.c, made of
+   * the operations above); the CPU goes image by image, so that an image's
+   * columns stay in its core's cache, and writes NCHW directly.
+   *
+   *   out (N, C_out, OH, OW) = bias (C_out) + weight (C_out, C·kh·kw) ·
+   *                            im2col (inp (N, C, H, W))
+   *
+   * bias may be NULL (no bias). scratch is conv_scratch (N, C_out, g)
+   * floats of the backend's memory for the largest N to be used; the
+   * backward may rely on what the forward of the same inp left there. */
+  gsize (*conv_scratch) (int N, int C_out, const CsSlidingWindow *g);
+  void (*conv_forward) (float *out, float *scratch, const float *inp, const float *weight,
+                        const float *bias, int N, int C_out, const CsSlidingWindow *g);
+  /* dweight (C_out, C·kh·kw) and dbias (C_out; NULL: no bias) accumulate;
+   * dinp (N, C, H, W) is assigned (NULL: not wanted). */
+  void (*conv_backward) (float *dinp, float *dweight, float *dbias, float *scratch,
+                         const float *dout, const float *inp, const float *weight,
+                         int N, int C_out, const CsSlidingWindow *g);
+
   /* out (N, C, HW) += bias (C) */
   void (*bias_add) (float *out, const float *bias, int N, int C, int HW);
   /* dbias (C) accumulates Σ_n,hw dout (N, C, HW) */

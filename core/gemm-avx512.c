@@ -30,14 +30,14 @@
  * kernels only where cs_gemm_avx512_available () said so.
  */
 #include "gemm-avx512.h"
+#include "cpu-avx512.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_AVX512_KERNELS 1
-#include <immintrin.h>
-#define CS_AVX512 __attribute__ ((target ("avx512f")))
+#include "avx512-private.h"
 #else
 #define HAVE_AVX512_KERNELS 0
 #endif
@@ -103,12 +103,20 @@ scale_c (float *C, int ldc, int M, int N, float beta)
 
 #if HAVE_AVX512_KERNELS
 
+/* gemm_sparse_a lists the nonzeros of up to SPARSE_ROWS rows of op(A) at
+ * a time, each list with room for a whole K block. */
+#define SPARSE_ROWS  64
+#define SPARSE_LIST  (KC_MAX + 16)
+G_STATIC_ASSERT (A_FLOATS >= SPARSE_ROWS * KC_MAX);
+
 /* The packing buffers of one thread: allocated at their full size on the
  * thread's first call, freed when the thread exits. */
 typedef struct
 {
   float *a;  /* A_FLOATS, 64-byte aligned */
   float *b;  /* B_FLOATS, 64-byte aligned */
+  int *idx;  /* SPARSE_ROWS · SPARSE_LIST, on the first sparse product */
+  float *val;
 } Packs;
 
 static void
@@ -117,6 +125,8 @@ packs_free (gpointer data)
   Packs *p = data;
   g_aligned_free (p->a);
   g_aligned_free (p->b);
+  g_free (p->idx);
+  g_free (p->val);
   g_free (p);
 }
 
@@ -128,7 +138,7 @@ get_packs (void)
   Packs *p = g_private_get (&packs_key);
   if (G_UNLIKELY (p == NULL))
     {
-      p = g_new (Packs, 1);
+      p = g_new0 (Packs, 1);
       p->a = g_aligned_alloc (A_FLOATS, sizeof (float), 64);
       p->b = g_aligned_alloc (B_FLOATS, sizeof (float), 64);
       g_private_set (&packs_key, p);
@@ -167,45 +177,6 @@ transpose_8x8 (__m256 r[8])
     {
       r[q] = _mm256_permute2f128_ps (u[q], u[4 + q], 0x20);
       r[q + 4] = _mm256_permute2f128_ps (u[q], u[4 + q], 0x31);
-    }
-}
-
-/* rows r (16 × 16, one per zmm) become columns, in place. */
-static inline __attribute__ ((always_inline)) CS_AVX512 void
-transpose_16x16 (__m512 r[16])
-{
-  __m512 t[16], u[16];
-#pragma GCC unroll 16
-  for (int i = 0; i < 8; i++)
-    {
-      t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);      /* a0 b0 a1 b1 per lane */
-      t[2 * i + 1] = _mm512_unpackhi_ps (r[2 * i], r[2 * i + 1]);  /* a2 b2 a3 b3 */
-    }
-#define PD(x) _mm512_castps_pd (x)
-#define PS(x) _mm512_castpd_ps (x)
-#pragma GCC unroll 16
-  for (int i = 0; i < 4; i++)
-    {
-      /* u[4i + q], lane L: element 4L + q of rows 4i … 4i + 3 */
-      u[4 * i + 0] = PS (_mm512_unpacklo_pd (PD (t[4 * i]), PD (t[4 * i + 2])));
-      u[4 * i + 1] = PS (_mm512_unpackhi_pd (PD (t[4 * i]), PD (t[4 * i + 2])));
-      u[4 * i + 2] = PS (_mm512_unpacklo_pd (PD (t[4 * i + 1]), PD (t[4 * i + 3])));
-      u[4 * i + 3] = PS (_mm512_unpackhi_pd (PD (t[4 * i + 1]), PD (t[4 * i + 3])));
-    }
-#undef PD
-#undef PS
-#pragma GCC unroll 16
-  for (int q = 0; q < 4; q++)
-    {
-      /* lanes (0, 2) and (1, 3) of rows 0–7, then of rows 8–15 */
-      __m512 v0 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0x88);
-      __m512 v1 = _mm512_shuffle_f32x4 (u[q], u[4 + q], 0xdd);
-      __m512 v2 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0x88);
-      __m512 v3 = _mm512_shuffle_f32x4 (u[8 + q], u[12 + q], 0xdd);
-      r[q] = _mm512_shuffle_f32x4 (v0, v2, 0x88);
-      r[4 + q] = _mm512_shuffle_f32x4 (v1, v3, 0x88);
-      r[8 + q] = _mm512_shuffle_f32x4 (v0, v2, 0xdd);
-      r[12 + q] = _mm512_shuffle_f32x4 (v1, v3, 0xdd);
     }
 }
 
@@ -307,7 +278,7 @@ pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++)
               r[i] = _mm512_loadu_ps (s + (gsize) i * ldb + k);
-            transpose_16x16 (r);
+            cs_avx512_transpose_16x16 (r);
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++)
               _mm512_store_ps (dst + (k + i) * NR + h, r[i]);
@@ -321,7 +292,7 @@ pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
           for (int i = 0; i < 16; i++)
             r[i] = i < rows ? _mm512_maskz_loadu_ps (m, s + (gsize) i * ldb + k)
                             : _mm512_setzero_ps ();
-          transpose_16x16 (r);
+          cs_avx512_transpose_16x16 (r);
           for (int i = 0; i < n; i++)
             _mm512_store_ps (dst + (k + i) * NR + h, r[i]);
         }
@@ -337,8 +308,10 @@ pack_b (float *restrict dst, gboolean trans_b, const float *B, int ldb,
 static inline __attribute__ ((always_inline)) CS_AVX512 void
 kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb,
              float *restrict b_copy, float *restrict c, gsize ldc, int mr, int nr,
-             float alpha, float beta)
+             float alpha, float beta, int halves)
 {
+  /* halves (a constant): 2 for the 8 × 32 tile, 1 for its left 8 × 16,
+   * all a last micro-panel of at most 16 columns needs */
   __m512 acc[MR][2];
 
 #pragma GCC unroll 8
@@ -359,7 +332,7 @@ kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb
 #pragma GCC unroll 4
   for (int k = 0; k < kc; k++)
     {
-      __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+      __m512 b0 = _mm512_loadu_ps (b), b1 = halves == 2 ? _mm512_loadu_ps (b + 16) : b0;
       if (b_copy != NULL)
         {
           _mm512_store_ps (b_copy, b0);
@@ -371,7 +344,8 @@ kernel_body (int kc, const float *restrict a, const float *restrict b, gsize ldb
         {
           __m512 ai = _mm512_set1_ps (a[i]);
           acc[i][0] = _mm512_fmadd_ps (ai, b0, acc[i][0]);
-          acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
+          if (halves == 2)
+            acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
         }
       a += MR;
       b += ldb;
@@ -417,7 +391,16 @@ static CS_AVX512 void
 kernel_8x32 (int kc, const float *restrict a, const float *restrict b,
              float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
 {
-  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta);
+  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta, 2);
+}
+
+/* The same for a last micro-panel of at most 16 columns (196 = 6·32 + 4,
+ * the SimpleCNN's second convolution per image): half the FMAs. */
+static CS_AVX512 void
+kernel_8x16 (int kc, const float *restrict a, const float *restrict b,
+             float *restrict c, gsize ldc, int mr, int nr, float alpha, float beta)
+{
+  kernel_body (kc, a, b, NR, NULL, c, ldc, mr, nr, alpha, beta, 1);
 }
 
 /* The first kernel over a full-width micro-panel of op(B) = B (not
@@ -430,7 +413,7 @@ kernel_8x32_pack_b (int kc, const float *restrict a, const float *restrict b, gs
                     float *restrict b_copy, float *restrict c, gsize ldc, int mr,
                     float alpha, float beta)
 {
-  kernel_body (kc, a, b, ldb, b_copy, c, ldc, mr, NR, alpha, beta);
+  kernel_body (kc, a, b, ldb, b_copy, c, ldc, mr, NR, alpha, beta, 2);
 }
 
 /* n split into near-equal blocks of at most max, each a multiple of align
@@ -443,14 +426,49 @@ block_size (int n, int max, int align)
   return MIN ((b + align - 1) / align * align, max);
 }
 
+/* The blocking of K and M, which depends on them alone (so that an A
+ * packed once serves every product with it). */
+static void
+blocks_km (int M, int K, int *kc_blk, int *mc_blk)
+{
+  *kc_blk = block_size (K, KC_MAX, 1);
+  *mc_blk = block_size (M, A_FLOATS / *kc_blk / MR * MR, MR);
+}
+
+/* A packed once: for each K block (from pc), for each M block (from ic),
+ * the block as pack_a lays it out, at packed + pc · Mpad + ic · kc with
+ * Mpad = M rounded up to MR. */
+static gsize
+packed_size (int M, int K)
+{
+  return (gsize) (M + MR - 1) / MR * MR * K;
+}
+
+static CS_AVX512 void
+pack_all (float *packed, gboolean trans_a, int M, int K, const float *A, int lda)
+{
+  int kc_blk, mc_blk;
+  gsize Mpad = (gsize) (M + MR - 1) / MR * MR;
+  blocks_km (M, K, &kc_blk, &mc_blk);
+  for (int pc = 0; pc < K; pc += kc_blk)
+    for (int ic = 0; ic < M; ic += mc_blk)
+      {
+        int kc = MIN (kc_blk, K - pc);
+        pack_a (packed + pc * Mpad + (gsize) ic * kc, trans_a, A, lda, ic, MIN (mc_blk, M - ic),
+                pc, kc);
+      }
+}
+
+/* packed_a: op(A) packed by pack_all, or NULL to pack A here. */
 static CS_AVX512 void
 gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
-             float alpha, const float *A, int lda, const float *B, int ldb,
-             float beta, float *C, int ldc)
+             float alpha, const float *A, int lda, const float *packed_a,
+             const float *B, int ldb, float beta, float *C, int ldc)
 {
   Packs *packs = get_packs ();
-  int kc_blk = block_size (K, KC_MAX, 1);
-  int mc_blk = block_size (M, A_FLOATS / kc_blk / MR * MR, MR);
+  int kc_blk, mc_blk;
+  gsize Mpad = (gsize) (M + MR - 1) / MR * MR;
+  blocks_km (M, K, &kc_blk, &mc_blk);
   int nc_blk = block_size (N, B_FLOATS / kc_blk / NR * NR, NR);
 
   for (int jc = 0; jc < N; jc += nc_blk)
@@ -464,7 +482,11 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
           for (int ic = 0; ic < M; ic += mc_blk)
             {
               int mc = MIN (mc_blk, M - ic);
-              pack_a (packs->a, trans_a, A, lda, ic, mc, pc, kc);
+              const float *pa = packs->a;
+              if (packed_a != NULL)
+                pa = packed_a + pc * Mpad + (gsize) ic * kc;
+              else
+                pack_a (packs->a, trans_a, A, lda, ic, mc, pc, kc);
               for (int jr = 0; jr < nc; jr += NR)
                 {
                   int nr = MIN (NR, nc - jr);
@@ -476,17 +498,189 @@ gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
                   int ir = 0;
                   if (ic == 0 && !trans_b && nr == NR)
                     {
-                      kernel_8x32_pack_b (kc, packs->a, B + (gsize) pc * ldb + jc + jr,
+                      kernel_8x32_pack_b (kc, pa, B + (gsize) pc * ldb + jc + jr,
                                           (gsize) ldb, bp, c, (gsize) ldc, MIN (MR, mc),
                                           alpha, beta_k);
                       ir = MR;
                     }
                   else if (ic == 0)
                     pack_b (bp, trans_b, B, ldb, pc, kc, jc + jr, nr);
+                  if (nr <= 16)
+                    for (; ir < mc; ir += MR)
+                      kernel_8x16 (kc, pa + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
+                                   (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
                   for (; ir < mc; ir += MR)
-                    kernel_8x32 (kc, packs->a + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
+                    kernel_8x32 (kc, pa + (gsize) ir * kc, bp, c + (gsize) ir * ldc,
                                  (gsize) ldc, MIN (MR, mc - ir), nr, alpha, beta_k);
                 }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * A mostly zero: only its nonzero entries are multiplied.
+ *
+ * The same blocking of K as gemm_avx512, and within a K block each element
+ * of C sums its products from 0, k ascending, with one FMA each, then
+ * C = alpha · sum + beta_k · C, as the micro-kernel does; a product with a
+ * zero of A adds an exact zero there (for finite B), so leaving it out
+ * changes nothing (but the sign of a zero sum). Per row of op(A) the
+ * nonzeros of the K block are listed, and each adds its multiple of the
+ * packed row k of op(B) to 16 vectors of accumulators at a time.
+ */
+
+/* The nonzeros of A[m][k0 … k0 + kc − 1] (A not transposed): their k − k0
+ * and values; returns how many. */
+static CS_AVX512 int
+nonzeros (int *idx, float *val, const float *A, int lda, int m, int k0, int kc)
+{
+  int n = 0;
+  const float *a = A + (gsize) m * lda + k0;
+  const __m512i step = _mm512_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int k = 0; k < kc; k += 16)
+    {
+      __mmask16 in = first_n (MIN (16, kc - k));
+      __m512 v = _mm512_maskz_loadu_ps (in, a + k);
+      __mmask16 nz = _mm512_mask_cmp_ps_mask (in, v, _mm512_setzero_ps (), _CMP_NEQ_UQ);
+      /* compress in registers (to memory it is slow on Zen 4 and 5) */
+      _mm512_storeu_si512 (idx + n, _mm512_maskz_compress_epi32 (
+                             nz, _mm512_add_epi32 (step, _mm512_set1_epi32 (k))));
+      _mm512_storeu_ps (val + n, _mm512_maskz_compress_ps (nz, v));
+      n += __builtin_popcount (nz);
+    }
+  return n;
+}
+
+/* vecs (a constant) vectors of a row of C from j0: c[j0 …] = alpha · Σ
+ * val[i] · (row idx[i] of op(B)) + beta · c. Row k of op(B) from column
+ * j0 starts at p0 + k · krow, and its vector t at (t / 2) · pair +
+ * (t % 2) · 16: in packed panels krow = NR and pair = kc · NR; in B itself
+ * (not transposed) krow = ldb and pair = 32. */
+static inline __attribute__ ((always_inline)) CS_AVX512 void
+sparse_vectors (float *c, int j0, int nc, const float *p0, gsize krow, gsize pair,
+                const int *idx, const float *val, int n, float alpha, float beta,
+                const int vecs, __mmask16 last)
+{
+  /* last: the lanes of the last vector to read (in B itself the row may
+   * end there; packed panels are padded with zeros) */
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int t = 0; t < vecs; t++)
+    acc[t] = _mm512_setzero_ps ();
+  for (int i = 0; i < n; i++)
+    {
+      __m512 a = _mm512_set1_ps (val[i]);
+      const float *row = p0 + (gsize) idx[i] * krow;
+#pragma GCC unroll 16
+      for (int t = 0; t < vecs; t++)
+        {
+          const float *b = row + (t / 2) * pair + (t % 2) * 16;
+          __m512 v = t == vecs - 1 && last != 0xffff ? _mm512_maskz_loadu_ps (last, b)
+                                                     : _mm512_loadu_ps (b);
+          acc[t] = _mm512_fmadd_ps (a, v, acc[t]);
+        }
+    }
+  __m512 va = _mm512_set1_ps (alpha), vb = _mm512_set1_ps (beta);
+#pragma GCC unroll 16
+  for (int t = 0; t < vecs; t++)
+    {
+      float *ct = c + j0 + 16 * t;
+      __mmask16 m = first_n (MIN (16, nc - j0 - 16 * t));
+      __m512 r = _mm512_mul_ps (acc[t], va);
+      if (beta != 0.0f)
+        r = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, ct), vb, r);
+      if (m == 0xffff)
+        _mm512_storeu_ps (ct, r);
+      else
+        _mm512_mask_storeu_ps (ct, m, r);
+    }
+}
+
+/* Columns j0 … j0 + cw − 1 of a row of C (nc columns from c) = alpha · Σ
+ * val[i] · (row idx[i] of op(B)) + beta · C; op(B) in the packed panels bp
+ * (kc × NR each, one after the other) or, when bp is NULL, in B (not
+ * transposed) from b0 with row stride ldb. */
+static inline CS_AVX512 void
+sparse_cols (float *c, int j0, int cw, int nc, const float *bp, int kc, const float *b0,
+             int ldb, const int *idx, const float *val, int n, float alpha, float beta)
+{
+  const float *p0 = bp != NULL ? bp + (gsize) (j0 / NR) * kc * NR : b0 + j0;
+  gsize krow = bp != NULL ? NR : (gsize) ldb, pair = bp != NULL ? (gsize) kc * NR : 32;
+  int width = MIN (cw, nc - j0);
+  __mmask16 last = bp != NULL ? 0xffff : first_n (width - (width - 1) / 16 * 16);
+  switch ((width + 15) / 16)
+    {
+#define CASE(v) case v: sparse_vectors (c, j0, nc, p0, krow, pair, idx, val, n, alpha, beta, v, last); break;
+      CASE (1) CASE (2) CASE (3) CASE (4) CASE (5) CASE (6) CASE (7) CASE (8)
+      CASE (9) CASE (10) CASE (11) CASE (12) CASE (13) CASE (14) CASE (15) CASE (16)
+#undef CASE
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static CS_AVX512 void
+gemm_sparse_a (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+               float alpha, const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc)
+{
+  Packs *packs = get_packs ();
+  int kc_blk, mc_blk;
+  blocks_km (M, K, &kc_blk, &mc_blk);
+  int nc_blk = block_size (N, B_FLOATS / kc_blk / NR * NR, NR);
+  int count[SPARSE_ROWS];
+  if (G_UNLIKELY (packs->idx == NULL))
+    {
+      packs->idx = g_new (int, SPARSE_ROWS * SPARSE_LIST);
+      packs->val = g_new (float, SPARSE_ROWS * SPARSE_LIST);
+    }
+  int *idx = packs->idx;
+  float *val = packs->val;
+
+  for (int jc = 0; jc < N; jc += nc_blk)
+    {
+      int nc = MIN (nc_blk, N - jc);
+      for (int pc = 0; pc < K; pc += kc_blk)
+        {
+          int kc = MIN (kc_blk, K - pc);
+          float beta_k = pc == 0 ? beta : 1.0f;
+          /* 128 columns at a time (8 vectors of accumulators): every row
+           * of the block goes over them before the next, so that their
+           * packed rows stay near (in L1 for a short K block). Measured
+           * best for the SimpleCNN's products, K = 64 and 196. */
+          const int cw = 128;
+          /* op(B) transposed is packed (16 × 16 transposes); B itself is
+           * read where it is, its rows being op(B)'s */
+          const float *bp = NULL, *b0 = B + (gsize) pc * ldb + jc;
+          if (trans_b)
+            {
+              for (int jr = 0; jr < nc; jr += NR)
+                pack_b (packs->b + (gsize) jr * kc, trans_b, B, ldb, pc, kc, jc + jr,
+                        MIN (NR, nc - jr));
+              bp = packs->b;
+            }
+          for (int m0 = 0; m0 < M; m0 += SPARSE_ROWS)
+            {
+              int rows = MIN (SPARSE_ROWS, M - m0);
+              /* the nonzeros of each row of op(A) in the K block, k ascending */
+              if (!trans_a)
+                for (int r = 0; r < rows; r++)
+                  count[r] = nonzeros (idx + r * SPARSE_LIST, val + r * SPARSE_LIST, A, lda,
+                                       m0 + r, pc, kc);
+              else
+                {
+                  /* op(A)'s block (rows, kc) turned into packs->a first */
+                  cs_avx512_transpose (packs->a, kc, A + (gsize) pc * lda + m0, lda, kc, rows);
+                  for (int r = 0; r < rows; r++)
+                    count[r] = nonzeros (idx + r * SPARSE_LIST, val + r * SPARSE_LIST, packs->a,
+                                         kc, r, 0, kc);
+                }
+              for (int j0 = 0; j0 < nc; j0 += cw)
+                for (int r = 0; r < rows; r++)
+                  sparse_cols (C + (gsize) (m0 + r) * ldc + jc, j0, cw, nc, bp, kc, b0, ldb,
+                               idx + r * SPARSE_LIST, val + r * SPARSE_LIST, count[r], alpha,
+                               beta_k);
             }
         }
     }
@@ -515,7 +709,77 @@ cs_gemm_avx512 (gboolean trans_a, gboolean trans_b, int M, int N, int K,
   /* The caller checks cs_gemm_avx512_available (); a benchmark may still
    * call this with CONVSCOPE_NO_AVX512 set, to compare. */
   g_assert (cpu_has_avx512f ());
-  gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_avx512 (trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc);
+#else
+  g_assert_not_reached ();
+#endif
+}
+
+void
+cs_gemm_avx512_sparse_a (gboolean trans_a, gboolean trans_b, int M, int N, int K,
+                         float alpha, const float *A, int lda, const float *B, int ldb,
+                         float beta, float *C, int ldc)
+{
+  g_return_if_fail (M >= 0 && N >= 0 && K >= 0);
+  g_return_if_fail (lda >= MAX (1, trans_a ? M : K));
+  g_return_if_fail (ldb >= MAX (1, trans_b ? K : N));
+  g_return_if_fail (ldc >= MAX (1, N));
+
+  if (M == 0 || N == 0)
+    return;
+  if (K == 0 || alpha == 0.0f)
+    {
+      scale_c (C, ldc, M, N, beta);
+      return;
+    }
+#if HAVE_AVX512_KERNELS
+  g_assert (cpu_has_avx512f ());
+  gemm_sparse_a (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+  g_assert_not_reached ();
+#endif
+}
+
+gsize
+cs_gemm_avx512_packed_size (int M, int K)
+{
+#if HAVE_AVX512_KERNELS
+  return packed_size (M, K);
+#else
+  return 0;
+#endif
+}
+
+void
+cs_gemm_avx512_pack (float *packed, gboolean trans_a, int M, int K, const float *A, int lda)
+{
+  g_return_if_fail (M > 0 && K > 0 && lda >= (trans_a ? M : K));
+  g_return_if_fail ((guintptr) packed % 64 == 0);
+#if HAVE_AVX512_KERNELS
+  g_assert (cpu_has_avx512f ());
+  pack_all (packed, trans_a, M, K, A, lda);
+#else
+  g_assert_not_reached ();
+#endif
+}
+
+void
+cs_gemm_avx512_packed (const float *packed, gboolean trans_b, int M, int N, int K,
+                       float alpha, const float *B, int ldb, float beta, float *C, int ldc)
+{
+  g_return_if_fail (M > 0 && N >= 0 && K > 0);
+  g_return_if_fail (ldb >= MAX (1, trans_b ? K : N));
+  g_return_if_fail (ldc >= MAX (1, N));
+
+  if (N == 0)
+    return;
+  if (alpha == 0.0f)
+    {
+      scale_c (C, ldc, M, N, beta);
+      return;
+    }
+#if HAVE_AVX512_KERNELS
+  gemm_avx512 (FALSE, trans_b, M, N, K, alpha, NULL, 0, packed, B, ldb, beta, C, ldc);
 #else
   g_assert_not_reached ();
 #endif

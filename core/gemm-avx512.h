@@ -39,4 +39,52 @@ void     cs_gemm_avx512           (gboolean     trans_a,
                                    float       *C,
                                    int          ldc);
 
+/* The same product for an op(A) that is mostly zeros — a gradient that
+ * came back through max pooling and ReLU, where most of a convolution's
+ * output has none: only A's nonzero entries are multiplied. Where op(B)
+ * is finite the result is cs_gemm_avx512's bit for bit (each element of C
+ * sums the same nonzero products in the same order; only the sign of a sum
+ * that is exactly zero may differ). Faster when at most about a third of
+ * op(A) is nonzero. */
+void     cs_gemm_avx512_sparse_a    (gboolean     trans_a,
+                                     gboolean     trans_b,
+                                     int          M,
+                                     int          N,
+                                     int          K,
+                                     float        alpha,
+                                     const float *A,
+                                     int          lda,
+                                     const float *B,
+                                     int          ldb,
+                                     float        beta,
+                                     float       *C,
+                                     int          ldc);
+
+/* op(A) packed once, for several products with the same A (a
+ * convolution's weights, image after image): cs_gemm_avx512_pack () lays
+ * op(A) (M, K) out in cs_gemm_avx512_packed_size (M, K) floats at packed
+ * (64-byte aligned), as each call of cs_gemm_avx512 () would, and
+ * cs_gemm_avx512_packed () computes
+ *   C (M, N) = alpha · op(A) · op(B) + beta · C
+ * from it, with the results of cs_gemm_avx512 () bit for bit. K > 0. */
+gsize    cs_gemm_avx512_packed_size (int          M,
+                                     int          K);
+void     cs_gemm_avx512_pack        (float       *packed,
+                                     gboolean     trans_a,
+                                     int          M,
+                                     int          K,
+                                     const float *A,
+                                     int          lda);
+void     cs_gemm_avx512_packed      (const float *packed,
+                                     gboolean     trans_b,
+                                     int          M,
+                                     int          N,
+                                     int          K,
+                                     float        alpha,
+                                     const float *B,
+                                     int          ldb,
+                                     float        beta,
+                                     float       *C,
+                                     int          ldc);
+
 G_END_DECLS

@@ -381,7 +381,17 @@ cs_model_set_backend (CsModel *model, const CsBackend *be)
 {
   g_return_if_fail (be != NULL);
   g_return_if_fail (be->device == model->be->device);
+  if (be == model->be)
+    return;
   use_backend (model, be);
+  /* The layers' scratch is the new backend's: its size may differ (the
+   * CPU's convolution keeps less than the reference's). */
+  for (guint i = 0; model->max_batch > 0 && i < model->layers->len; i++)
+    {
+      CsLayer *layer = g_ptr_array_index (model->layers, i);
+      if (layer->klass->reserve)
+        layer->klass->reserve (layer, model->max_batch);
+    }
 }
 
 gsize

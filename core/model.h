@@ -84,7 +84,9 @@ gboolean     cs_model_write_block     (CsModel *model, GError **error);
 
 const CsBackend *cs_model_get_backend (CsModel *model);
 /* Another backend of the same device (the CPU's fast one or its reference
- * loops): nothing moves. */
+ * loops): parameters, gradients and activations stay where they are; the
+ * layers' scratch is made again for the new backend (what a forward pass
+ * left there for the backward is gone: run forward before backward). */
 void         cs_model_set_backend     (CsModel *model, const CsBackend *be);
 /* Moves the model to be's device between batches: parameters, gradients,
  * the optimizer's state and the buffers are copied, activations and scratch

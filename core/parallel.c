@@ -129,15 +129,16 @@ worker_main (gpointer user_data)
     }
 }
 
-/* Publishes a job of the next generation (caller_lock held). */
+/* Publishes a job of the next generation (caller_lock held), its tasks
+ * from `first` on up for the taking. */
 static void
-publish (CsParallelFunc fn, gpointer data, int n_tasks)
+publish (CsParallelFunc fn, gpointer data, int n_tasks, int first)
 {
   guint32 gen = STATE_GEN (atomic_load (&pool.state)) + 1;
   atomic_store_explicit (&pool.slots[gen & 1].fn, fn, memory_order_relaxed);
   atomic_store_explicit (&pool.slots[gen & 1].data, data, memory_order_relaxed);
   atomic_store (&pool.completed, 0);
-  atomic_store (&pool.state, ((guint64) gen << 32) | ((guint64) n_tasks << 16));
+  atomic_store (&pool.state, ((guint64) gen << 32) | ((guint64) n_tasks << 16) | (guint64) first);
   cs_mutex_lock (&pool.lock);
   if (pool.sleepers > 0)
     g_cond_broadcast (&pool.wake);
@@ -162,7 +163,7 @@ stop_workers (void)
   if (pool.workers == NULL)
     return;
   atomic_store (&pool.quit, 1);
-  publish (NULL, NULL, 0);
+  publish (NULL, NULL, 0, 0);
   for (int i = 0; i < pool.n_threads - 1; i++)
     g_thread_join (pool.workers[i]);
   g_clear_pointer (&pool.workers, g_free);
@@ -256,7 +257,14 @@ cs_parallel_run (int n_tasks, CsParallelFunc fn, gpointer data)
         fn (t, n_tasks, data);
       return;
     }
-  publish (fn, data, n_tasks);
+  /* Task 0 is the caller's: the first part of a job split as the one
+   * before it was stays on the core that holds the first part of that
+   * job's output (an image group's, a range's) in its cache. */
+  publish (fn, data, n_tasks, 1);
+  in_task = TRUE;
+  fn (0, n_tasks, data);
+  in_task = FALSE;
+  atomic_fetch_add (&pool.completed, 1);
   take_tasks ();
   wait_tasks (n_tasks);
   cs_mutex_unlock (&pool.caller_lock);

@@ -1,8 +1,9 @@
 /* test-backend.c — the CPU backend's fast paths against the plain loops
  *
  * GEMM (our AVX-512 kernels or OpenBLAS: meson runs this program a second
- * time with CONVSCOPE_NO_AVX512 set) and the contiguous im2col/col2im
- * against the reference table, over shapes that hit every edge: transposes,
+ * time with CONVSCOPE_NO_AVX512 set, which also turns off the AVX-512 loops
+ * of cpu-avx512.c), the contiguous im2col/col2im, the whole convolution,
+ * pooling and the element-wise operations against the reference table, over shapes that hit every edge: transposes,
  * odd sizes, strides, padding, dilation, rectangular kernels.
  */
 #include "core/backend.h"
@@ -37,10 +38,12 @@ static void
 test_gemm (void)
 {
   const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
-  /* N = 15 and 16: either side of where the AVX-512 GEMM takes over; the
-   * others are split over the two threads, by columns or by rows */
+  /* N = 15 and 16: either side of where the AVX-512 GEMM takes over; 12
+   * and 13 of where the narrow A · Bᵀ does; the others are split over the
+   * two threads, by columns or by rows */
   const int sizes[][3] = { { 1, 1, 1 }, { 7, 5, 3 }, { 64, 256, 784 }, { 33, 17, 65 },
-                           { 10, 128, 1 }, { 300, 15, 40 }, { 300, 16, 40 }, { 290, 70, 50 } };
+                           { 10, 128, 1 }, { 300, 15, 40 }, { 300, 16, 40 }, { 290, 70, 50 },
+                           { 32, 9, 784 }, { 64, 10, 128 }, { 5, 12, 47 }, { 9, 13, 33 } };
   CsRng rng;
   cs_rng_init (&rng, 3);
 
@@ -123,6 +126,141 @@ test_im2col_col2im (void)
           rhs += (double) img[i] * z[i];
         g_assert_cmpfloat_with_epsilon (lhs, rhs, 1e-4 * MAX (1.0, fabs (lhs)));
       }
+}
+
+/* The whole convolution (conv_forward, conv_backward): the CPU's image by
+ * image against the reference's unrolled batch, on geometries that take
+ * each of its paths: "same" padding (with dilation, a rectangular kernel,
+ * planes narrower than a vector and wider than two), stride 1 without
+ * padding, strides; one image split by output channels over the threads,
+ * a batch split over them, and one thread; with and without bias and dinp. */
+static void
+test_conv (void)
+{
+  const CsBackend *cpu = cs_backend_cpu (), *ref = cs_backend_ref ();
+  /* C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, C_out */
+  const int geoms[][12] = {
+    { 1, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 32 },    /* the SimpleCNN's */
+    { 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 64 },
+    { 3, 9, 11, 3, 5, 1, 1, 1, 2, 1, 1, 5 },
+    { 2, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2, 4 },
+    { 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3 },
+    { 1, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 9 },
+    { 1, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1, 2 },
+    { 3, 9, 9, 3, 3, 2, 2, 1, 1, 2, 2, 7 },
+    { 2, 6, 9, 2, 3, 1, 2, 0, 1, 1, 1, 3 },
+  };
+  CsRng rng;
+  cs_rng_init (&rng, 7);
+
+  for (gsize k = 0; k < G_N_ELEMENTS (geoms); k++)
+    for (int variant = 0; variant < 5; variant++)
+      {
+        /* 0: one image, 1: a batch, 2: a batch without bias or dinp,
+         * 3: a batch on one thread, 4: a batch with dout mostly zero (as
+         * behind max pooling: the sparse products) */
+        const int *v = geoms[k];
+        int N = variant == 0 ? 1 : 5, CO = v[11];
+        gboolean bias = variant != 2;
+        CsSlidingWindow g = { v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
+        g.OH = cs_window_out_size (g.H, g.kh, g.sh, g.ph, g.dh);
+        g.OW = cs_window_out_size (g.W, g.kw, g.sw, g.pw, g.dw);
+        gsize in_n = (gsize) N * g.C * g.H * g.W, out_n = (gsize) N * CO * g.OH * g.OW;
+        gsize w_n = (gsize) CO * g.C * g.kh * g.kw;
+        g_autofree char *what = g_strdup_printf ("conv %d×%d×%d k%d×%d s%d p%d d%d, N %d, "
+                                                 "variant %d", g.C, g.H, g.W, g.kh, g.kw,
+                                                 g.sh, g.ph, g.dh, N, variant);
+
+        g_autofree float *x = g_new (float, in_n), *w = g_new (float, w_n);
+        g_autofree float *b = g_new (float, CO), *dy = g_new (float, out_n);
+        g_autofree float *y1 = g_new (float, out_n), *y2 = g_new (float, out_n);
+        g_autofree float *dx1 = g_new (float, in_n), *dx2 = g_new (float, in_n);
+        g_autofree float *dw1 = g_new (float, w_n), *dw2 = g_new (float, w_n);
+        g_autofree float *db1 = g_new (float, CO), *db2 = g_new (float, CO);
+        g_autofree float *s1 = g_new0 (float, cpu->conv_scratch (N, CO, &g));
+        g_autofree float *s2 = g_new0 (float, ref->conv_scratch (N, CO, &g));
+        fill_random (x, in_n, &rng);
+        fill_random (w, w_n, &rng);
+        fill_random (b, CO, &rng);
+        fill_random (dy, out_n, &rng);
+        if (variant == 4)
+          for (gsize i = 0; i < out_n; i++)
+            if (cs_rng_below (&rng, 8) != 0)
+              dy[i] = 0.0f;
+        fill_random (y1, out_n, &rng);   /* assigned: what was there goes */
+        fill_random (dx1, in_n, &rng);
+        memcpy (dx2, dx1, in_n * sizeof (float));
+        fill_random (dw1, w_n, &rng);    /* accumulated onto */
+        memcpy (dw2, dw1, w_n * sizeof (float));
+        fill_random (db1, CO, &rng);
+        memcpy (db2, db1, CO * sizeof (float));
+
+        if (variant == 3)
+          cs_backend_cpu_set_threads (1);
+        cpu->conv_forward (y1, s1, x, w, bias ? b : NULL, N, CO, &g);
+        ref->conv_forward (y2, s2, x, w, bias ? b : NULL, N, CO, &g);
+        assert_close (y1, y2, out_n, 1e-5, what);
+        cpu->conv_backward (bias ? dx1 : NULL, dw1, bias ? db1 : NULL, s1, dy, x, w, N, CO, &g);
+        ref->conv_backward (bias ? dx2 : NULL, dw2, bias ? db2 : NULL, s2, dy, x, w, N, CO, &g);
+        if (variant == 3)
+          cs_backend_cpu_set_threads (2);
+        assert_close (dx1, dx2, in_n, 1e-5, what);
+        assert_close (dw1, dw2, w_n, 1e-5, what);
+        assert_close (db1, db2, CO, 1e-6, what);
+      }
+}
+
+/* The convolution gives the same bits on one thread and on two: it cuts
+ * the batch into the same groups of images whatever the threads, and sums
+ * their partial dW and db in group order. The SimpleCNN's second
+ * convolution on a batch of 20, with dout dense and mostly zero. */
+static void
+test_conv_threads (void)
+{
+  const CsBackend *cpu = cs_backend_cpu ();
+  CsSlidingWindow g = { 32, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14 };
+  const int N = 20, CO = 64;
+  gsize in_n = (gsize) N * 32 * 196, out_n = (gsize) N * CO * 196, w_n = (gsize) CO * 288;
+  CsRng rng;
+  cs_rng_init (&rng, 8);
+
+  g_autofree float *x = g_new (float, in_n), *w = g_new (float, w_n), *b = g_new (float, CO);
+  g_autofree float *dy = g_new (float, out_n);
+  g_autofree float *s = g_new0 (float, cpu->conv_scratch (N, CO, &g));
+  fill_random (x, in_n, &rng);
+  fill_random (w, w_n, &rng);
+  fill_random (b, CO, &rng);
+  for (int zeros = 0; zeros < 2; zeros++)
+    {
+      float *y[2], *dx[2], *dw[2], *db[2];
+      fill_random (dy, out_n, &rng);
+      if (zeros)
+        for (gsize i = 0; i < out_n; i++)
+          if (cs_rng_below (&rng, 6) != 0)
+            dy[i] = 0.0f;
+      for (int t = 0; t < 2; t++)
+        {
+          cs_backend_cpu_set_threads (t + 1);
+          y[t] = g_new (float, out_n);
+          dx[t] = g_new (float, in_n);
+          dw[t] = g_new0 (float, w_n);
+          db[t] = g_new0 (float, CO);
+          cpu->conv_forward (y[t], s, x, w, b, N, CO, &g);
+          cpu->conv_backward (dx[t], dw[t], db[t], s, dy, x, w, N, CO, &g);
+        }
+      g_assert_cmpmem (y[0], out_n * sizeof (float), y[1], out_n * sizeof (float));
+      g_assert_cmpmem (dx[0], in_n * sizeof (float), dx[1], in_n * sizeof (float));
+      g_assert_cmpmem (dw[0], w_n * sizeof (float), dw[1], w_n * sizeof (float));
+      g_assert_cmpmem (db[0], CO * sizeof (float), db[1], CO * sizeof (float));
+      for (int t = 0; t < 2; t++)
+        {
+          g_free (y[t]);
+          g_free (dx[t]);
+          g_free (dw[t]);
+          g_free (db[t]);
+        }
+    }
+  cs_backend_cpu_set_threads (2);
 }
 
 /* The 2×2 max pool has its own loop: it must pick the same winners as the
@@ -223,7 +361,10 @@ test_split_ops (void)
       cpu->adam_update (p1, b, m1, v1, n, &hp, step);
       ref->adam_update (p2, b, m2, v2, n, &hp, step);
     }
-  assert_close (p1, p2, n, 1e-6, "adam");
+  /* bit for bit: the same operations on each value, in the same order */
+  g_assert_cmpmem (p1, n * sizeof (float), p2, n * sizeof (float));
+  g_assert_cmpmem (m1, n * sizeof (float), m2, n * sizeof (float));
+  g_assert_cmpmem (v1, n * sizeof (float), v2, n * sizeof (float));
   cpu->fill (o1, 0.0f, n);
   for (gsize i = 0; i < n; i++)
     g_assert_true (o1[i] == 0.0f);
@@ -360,6 +501,8 @@ main (int argc, char **argv)
   cs_backend_cpu_set_threads (2);
   g_test_add_func ("/core/backend/gemm", test_gemm);
   g_test_add_func ("/core/backend/im2col-col2im", test_im2col_col2im);
+  g_test_add_func ("/core/backend/conv", test_conv);
+  g_test_add_func ("/core/backend/conv-threads", test_conv_threads);
   g_test_add_func ("/core/backend/maxpool-2x2", test_maxpool_fast_path);
   g_test_add_func ("/core/backend/split-ops", test_split_ops);
   g_test_add_func ("/core/backend/window-size", test_window_size);

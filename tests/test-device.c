@@ -204,6 +204,28 @@ fenced_col2im (float *img, const float *cols, int N, const CsSlidingWindow *g)
   FENCED (cpu ()->col2im (img, cols, N, g));
 }
 
+static gsize
+fenced_conv_scratch (int N, int C_out, const CsSlidingWindow *g)
+{
+  return cpu ()->conv_scratch (N, C_out, g);
+}
+
+static void
+fenced_conv_forward (float *out, float *scratch, const float *inp, const float *weight,
+                     const float *bias, int N, int C_out, const CsSlidingWindow *g)
+{
+  FENCED (cpu ()->conv_forward (out, scratch, inp, weight, bias, N, C_out, g));
+}
+
+static void
+fenced_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
+                      const float *dout, const float *inp, const float *weight,
+                      int N, int C_out, const CsSlidingWindow *g)
+{
+  FENCED (cpu ()->conv_backward (dinp, dweight, dbias, scratch, dout, inp, weight, N,
+                                 C_out, g));
+}
+
 static void
 fenced_bias_add (float *out, const float *bias, int N, int C, int HW)
 {
@@ -362,6 +384,9 @@ static const CsBackend fenced_backend = {
   .gemm = fenced_gemm,
   .im2col = fenced_im2col,
   .col2im = fenced_col2im,
+  .conv_scratch = fenced_conv_scratch,
+  .conv_forward = fenced_conv_forward,
+  .conv_backward = fenced_conv_backward,
   .bias_add = fenced_bias_add,
   .bias_grad = fenced_bias_grad,
   .pool_forward = fenced_pool_forward,

@@ -4,7 +4,9 @@
  * micro-tile MR × NR = 8 × 32 and the K block KC = 384 ± 1, more than one
  * A block and B panel), the GEMMs of the SimpleCNN and MLP training steps
  * at batch 64, all four transposes, row strides longer than the rows,
- * alpha ≠ 1, beta 0, 1 and 0.5, and beta = 0 over a C full of NaN.
+ * alpha ≠ 1, beta 0, 1 and 0.5, and beta = 0 over a C full of NaN; each
+ * also with A packed once (cs_gemm_avx512_pack), which must give the same
+ * bit for bit.
  *
  * The matrices are allocated to the last element they hold, so that
  * AddressSanitizer sees a read past the end; the padding of each row holds
@@ -94,8 +96,25 @@ run_case (const Case *c, CsRng *rng)
         C[(gsize) i * ldc + j] = NAN;
   gsize c_n = (gsize) (M - 1) * ldc + N;
   g_autofree float *R = g_memdup2 (C, sizeof (float) * c_n);
+  g_autofree float *P = g_memdup2 (C, sizeof (float) * c_n);
 
   cs_gemm_avx512 (c->ta, c->tb, M, N, K, c->alpha, A, lda, B, ldb, c->beta, C, ldc);
+  if (K > 0)
+    {
+      /* A packed once gives the same, bit for bit */
+      float *packed = g_aligned_alloc (cs_gemm_avx512_packed_size (M, K), sizeof (float), 64);
+      cs_gemm_avx512_pack (packed, c->ta, M, K, A, lda);
+      cs_gemm_avx512_packed (packed, c->tb, M, N, K, c->alpha, B, ldb, c->beta, P, ldc);
+      g_aligned_free (packed);
+      for (gsize i = 0; i < c_n; i++)
+        if (memcmp (&P[i], &C[i], sizeof (float)) != 0)
+          {
+            g_test_fail_printf ("%d×%d×%d %c%c: packed A gives %g at %" G_GSIZE_FORMAT
+                                ", not %g", M, N, K, c->ta ? 'T' : 'N', c->tb ? 'T' : 'N',
+                                P[i], i, C[i]);
+            break;
+          }
+    }
   cs_backend_ref ()->gemm (c->ta, c->tb, M, N, K, c->alpha, A, lda, B, ldb, c->beta, R, ldc);
 
   g_autofree char *what = g_strdup_printf ("%d×%d×%d %c%c pad %d alpha %g beta %g%s",
@@ -186,6 +205,57 @@ test_no_product (void)
   /* and nothing at all for an empty C */
   cs_gemm_avx512 (FALSE, FALSE, 0, N, 3, 1.0f, A, 3, B, N, 0.0f, C, ldc);
   cs_gemm_avx512 (FALSE, FALSE, M, 0, 3, 1.0f, A, 3, B, 1, 0.0f, C, ldc);
+}
+
+/* The sparse form against the dense one, bit for bit: op(A) mostly zero
+ * (rows with none, rows with all), every transpose, edges of the blocking
+ * (K blocks, 128-column groups, SPARSE_ROWS = 64 rows of op(A)), alpha,
+ * beta; and against the reference, with op(A) dense. */
+static void
+test_sparse (void)
+{
+  if (skip_without_avx512 ())
+    return;
+  const int shapes[][3] = {
+    { 64, 288, 196 }, { 196, 288, 64 }, { 32, 9, 784 }, { 1, 1, 1 }, { 7, 33, 5 },
+    { 65, 129, 17 }, { 130, 300, 385 }, { 3, 257, 769 }, { 200, 16, 40 },
+  };
+  const double densities[] = { 0.0, 0.15, 1.0 };
+  CsRng rng;
+  cs_rng_init (&rng, 16);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (int t = 0; t < 4; t++)
+      for (gsize d = 0; d < G_N_ELEMENTS (densities); d++)
+        {
+          int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+          gboolean ta = t & 1, tb = t >> 1;
+          int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+          gsize a_n = (gsize) (ta ? K : M) * lda, b_n = (gsize) (tb ? N : K) * ldb;
+          gsize c_n = (gsize) M * ldc;
+          g_autofree float *A = g_new (float, a_n), *B = g_new (float, b_n);
+          g_autofree float *C1 = g_new (float, c_n), *C2 = g_new (float, c_n);
+          for (gsize i = 0; i < a_n; i++)
+            A[i] = cs_rng_uniform (&rng) < densities[d]
+                   ? (float) (2.0 * cs_rng_uniform (&rng) - 1.0) : 0.0f;
+          for (gsize i = 0; i < b_n; i++)
+            B[i] = (float) (2.0 * cs_rng_uniform (&rng) - 1.0);
+          for (gsize i = 0; i < c_n; i++)
+            C1[i] = C2[i] = (float) (2.0 * cs_rng_uniform (&rng) - 1.0);
+          float alpha = d == 1 ? 1.0f : -0.75f, beta = (float) (s % 3) * 0.5f;
+
+          cs_gemm_avx512 (ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
+          cs_gemm_avx512_sparse_a (ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
+          for (gsize i = 0; i < c_n; i++)
+            /* == and not the bits: a sum of nothing may be −0 one way */
+            if (!(C1[i] == C2[i]))
+              {
+                g_test_fail_printf ("sparse %d×%d×%d %c%c density %.2f: %g at %" G_GSIZE_FORMAT
+                                    ", the dense product gives %g", M, N, K, ta ? 'T' : 'N',
+                                    tb ? 'T' : 'N', densities[d], C2[i], i, C1[i]);
+                return;
+              }
+        }
 }
 
 /* More than one A block (M > mc) and more than one B panel (N > nc). */
@@ -304,6 +374,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/gemm-avx512/beta-zero-nan", test_beta_zero_nan);
   g_test_add_func ("/core/gemm-avx512/no-product", test_no_product);
   g_test_add_func ("/core/gemm-avx512/many-blocks", test_many_blocks);
+  g_test_add_func ("/core/gemm-avx512/sparse", test_sparse);
   g_test_add_func ("/core/gemm-avx512/model-shapes", test_model_shapes);
   g_test_add_func ("/core/gemm-avx512/threads", test_threads);
   return g_test_run ();

@@ -538,12 +538,11 @@ test_worked_backends (void)
 static CsBackend broken;
 
 static void
-gemm_off_by_a_hundredth (gboolean trans_a, gboolean trans_b, int M, int N, int K,
-                         float alpha, const float *A, int lda, const float *B, int ldb,
-                         float beta, float *C, int ldc)
+conv_off_by_a_hundredth (float *out, float *scratch, const float *inp, const float *weight,
+                         const float *bias, int N, int C_out, const CsSlidingWindow *g)
 {
-  cs_backend_ref ()->gemm (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  C[4] += 0.01f;   /* C is (1, 9): conv2d[1,1] of the 3×3 map */
+  cs_backend_ref ()->conv_forward (out, scratch, inp, weight, bias, N, C_out, g);
+  out[4] += 0.01f;   /* out is (1, 1, 3, 3): conv2d[1,1] of the 3×3 map */
 }
 
 static void
@@ -565,7 +564,7 @@ test_worked_wrong_engine (void)
 
   cs_worked_spec_init_default (&spec);
   broken = *cs_backend_ref ();
-  broken.gemm = gemm_off_by_a_hundredth;
+  broken.conv_forward = conv_off_by_a_hundredth;
   g_autoptr(CsWorked) w = cs_worked_new_with_backend (&spec, &broken, &error);
   g_assert_null (w);
   g_assert_error (error, CS_ERROR, CS_ERROR_MISMATCH);

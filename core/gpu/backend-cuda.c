@@ -13,6 +13,7 @@
  * half are some 600 MB that every program of Convscope would otherwise map
  * at start-up (a third of a second, 200 MB resident), GPU or not.
  */
+#include "core/backend-private.h"
 #include "core/error.h"
 #include "gpu-private.h"
 
@@ -639,12 +640,35 @@ cuda_rmsprop_update (float *param, const float *grad, float *square_avg, float *
                                                       hp->momentum));
 }
 
+static const CsBackend cuda_backend;
+
+/* The convolution: the batch unrolled by the im2col kernel, one cuBLAS
+ * GEMM, the swap and bias kernels (backend.c composes them). */
+static void
+cuda_conv_forward (float *out, float *scratch, const float *inp, const float *weight,
+                   const float *bias, int N, int C_out, const CsSlidingWindow *g)
+{
+  _cs_conv_forward_unrolled (&cuda_backend, out, scratch, inp, weight, bias, N, C_out, g);
+}
+
+static void
+cuda_conv_backward (float *dinp, float *dweight, float *dbias, float *scratch,
+                    const float *dout, const float *inp, const float *weight,
+                    int N, int C_out, const CsSlidingWindow *g)
+{
+  _cs_conv_backward_unrolled (&cuda_backend, dinp, dweight, dbias, scratch, dout, inp, weight,
+                              N, C_out, g);
+}
+
 static const CsBackend cuda_backend = {
   .name = "cuda",
   .device = CS_DEVICE_CUDA,
   .gemm = cuda_gemm,
   .im2col = cuda_im2col,
   .col2im = cuda_col2im,
+  .conv_scratch = _cs_conv_scratch_unrolled,
+  .conv_forward = cuda_conv_forward,
+  .conv_backward = cuda_conv_backward,
   .bias_add = cuda_bias_add,
   .bias_grad = cuda_bias_grad,
   .pool_forward = cuda_pool_forward,

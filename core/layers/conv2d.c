@@ -3,9 +3,10 @@
  *   out[n, co, oh, ow] = b[co] + Σ_{ci, i, j} W[co, ci, i, j] ·
  *                        inp[n, ci, oh·sh − ph + i·dh, ow·sw − pw + j·dw]
  *
- * computed for the whole batch as one GEMM: the input is unrolled into
- * columns (im2col), cols (C_in·kh·kw, N·OH·OW), and W (C_out, C_in·kh·kw)
- * multiplies them.
+ * as a GEMM: the input is unrolled into columns (im2col), cols
+ * (C_in·kh·kw, OH·OW) per image, and W (C_out, C_in·kh·kw) multiplies them.
+ * The backend's conv_forward and conv_backward do it (backend.h): the CPU
+ * image by image, the reference and CUDA for the whole batch at once.
  *
  * JSON: in_channels, out_channels, kernel_size, stride, padding, dilation
  * (a number or [h, w]); "bias": true (default), false, or fixed initial
@@ -21,8 +22,7 @@ typedef struct
   gboolean has_bias;
   CsTensor weight, dweight;  /* (C_out, C_in, kh, kw) */
   CsTensor bias, dbias;      /* (C_out) */
-  float *cols;               /* (C_in·kh·kw, N·OH·OW) */
-  float *tmp;                /* (C_out, N·OH·OW) */
+  float *scratch;            /* the backend's conv_scratch () */
   int reserved;
 } CsConv2d;
 
@@ -91,11 +91,9 @@ static void
 conv2d_reserve (CsLayer *layer, int max_batch)
 {
   CsConv2d *self = (CsConv2d *) layer;
-  const CsSlidingWindow *g = &self->g;
-  gsize np = (gsize) max_batch * g->OH * g->OW;
+  gsize floats = layer->be->conv_scratch (max_batch, self->out_channels, &self->g);
 
-  cs_layer_alloc_scratch (layer, &self->cols, sizeof (float) * g->C * g->kh * g->kw * np);
-  cs_layer_alloc_scratch (layer, &self->tmp, sizeof (float) * self->out_channels * np);
+  cs_layer_alloc_scratch (layer, &self->scratch, sizeof (float) * floats);
   self->reserved = max_batch;
 }
 
@@ -103,21 +101,13 @@ static void
 conv2d_forward (CsLayer *layer, CsTensor *out, const CsTensor *inp, gboolean train)
 {
   CsConv2d *self = (CsConv2d *) layer;
-  const CsBackend *be = layer->be;
-  const CsSlidingWindow *g = &self->g;
   int N = (int) inp->shape[0];
-  int P = g->OH * g->OW, NP = N * P;
-  int CKK = g->C * g->kh * g->kw, CO = self->out_channels;
 
   g_assert (N <= self->reserved);
-  be->im2col (self->cols, inp->data, N, g);
-  /* tmp (C_out, N·P) = W (C_out, CKK) · cols (CKK, N·P) */
-  be->gemm (FALSE, FALSE, CO, NP, CKK, 1.0f, self->weight.data, CKK,
-            self->cols, NP, 0.0f, self->tmp, NP);
-  /* out (N, C_out, P) */
-  be->swap01 (out->data, self->tmp, CO, N, P);
-  if (self->has_bias)
-    be->bias_add (out->data, self->bias.data, N, CO, P);
+  /* out (N, C_out, OH, OW) = W (C_out, C_in·kh·kw) ⊛ inp (N, C_in, H, W) + b */
+  layer->be->conv_forward (out->data, self->scratch, inp->data, self->weight.data,
+                           self->has_bias ? self->bias.data : NULL, N,
+                           self->out_channels, &self->g);
 }
 
 static void
@@ -125,27 +115,13 @@ conv2d_backward (CsLayer *layer, CsTensor *dinp, const CsTensor *dout,
                  const CsTensor *inp, const CsTensor *out)
 {
   CsConv2d *self = (CsConv2d *) layer;
-  const CsBackend *be = layer->be;
-  const CsSlidingWindow *g = &self->g;
   int N = (int) inp->shape[0];
-  int P = g->OH * g->OW, NP = N * P;
-  int CKK = g->C * g->kh * g->kw, CO = self->out_channels;
 
-  /* cols still holds this batch's columns from the forward pass. */
-  if (self->has_bias)
-    be->bias_grad (self->dbias.data, dout->data, N, CO, P);
-  /* tmp (C_out, N·P) ← dout (N, C_out, P) */
-  be->swap01 (self->tmp, dout->data, N, CO, P);
-  /* dW (C_out, CKK) += tmp (C_out, N·P) · colsᵀ (N·P, CKK) */
-  be->gemm (FALSE, TRUE, CO, CKK, NP, 1.0f, self->tmp, NP, self->cols, NP,
-            1.0f, self->dweight.data, CKK);
-  if (dinp == NULL)
-    return;
-  /* dcols (CKK, N·P) = Wᵀ (CKK, C_out) · tmp (C_out, N·P), into cols */
-  be->gemm (TRUE, FALSE, CKK, NP, CO, 1.0f, self->weight.data, CKK,
-            self->tmp, NP, 0.0f, self->cols, NP);
-  be->fill (dinp->data, 0.0f, (gsize) cs_tensor_numel (dinp));
-  be->col2im (dinp->data, self->cols, N, g);
+  /* scratch still holds what this batch's forward left there. */
+  layer->be->conv_backward (dinp != NULL ? dinp->data : NULL, self->dweight.data,
+                            self->has_bias ? self->dbias.data : NULL, self->scratch,
+                            dout->data, inp->data, self->weight.data, N,
+                            self->out_channels, &self->g);
 }
 
 static const char *const cs_conv2d_keys[] = { "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "bias", NULL };
