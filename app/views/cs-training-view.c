@@ -55,22 +55,18 @@ cs_training_view_smooth (const float *values, gsize stride, gsize n, double wind
     }
 }
 
-/* The first trainable tensor of the model (the first layer's weight). */
-static const char *
-first_weight_name (CsSnapshot *snap, const CsTensor **value, const CsTensor **grad)
+/* The first layer with a trainable weight, or −1. */
+static int
+first_weight_layer (CsSnapshot *snap, const CsTensor **value, const CsTensor **grad)
 {
   for (guint l = 0; l < cs_snapshot_get_n_layers (snap); l++)
     {
-      const CsTensor *w = cs_snapshot_get_layer_param (snap, l, "weight");
-      const CsTensor *g = cs_snapshot_get_layer_param_grad (snap, l, "weight");
-      if (w != NULL && g != NULL)
-        {
-          *value = w;
-          *grad = g;
-          return cs_snapshot_get_layer_description (snap, l);
-        }
+      *value = cs_snapshot_get_layer_param (snap, l, "weight");
+      *grad = cs_snapshot_get_layer_param_grad (snap, l, "weight");
+      if (*value != NULL && *grad != NULL)
+        return (int) l;
     }
-  return NULL;
+  return -1;
 }
 
 gboolean
@@ -92,7 +88,8 @@ cs_training_view_state_get_update (const CsTrainingViewState *state, CsWeightUpd
   /* the weight of the first layer with the largest gradient: the one that
    * moves most visibly */
   const CsTensor *w, *g;
-  if (first_weight_name (f->snapshot, &w, &g) == NULL)
+  int layer = first_weight_layer (f->snapshot, &w, &g);
+  if (layer < 0)
     return FALSE;
   gsize n = (gsize) cs_tensor_numel (g), best = 0;
   for (gsize i = 1; i < n; i++)
@@ -104,24 +101,18 @@ cs_training_view_state_get_update (const CsTrainingViewState *state, CsWeightUpd
   g_return_val_if_fail (u->index < P, FALSE);
 
   /* its name, PyTorch's way: 1.weight[37, 402] */
-  const char *pname = NULL;
-  for (guint l = 0; l < cs_snapshot_get_n_layers (f->snapshot) && pname == NULL; l++)
-    if (cs_snapshot_get_layer_param (f->snapshot, l, "weight") == w)
-      {
-        g_snprintf (u->name, sizeof u->name, "%u.weight[", l);
-        pname = u->name;
-      }
-  g_autoptr(GString) idx = g_string_new (NULL);
   gsize strides[CS_MAX_DIMS], s = 1;
   for (int d = w->ndim - 1; d >= 0; d--)
     {
       strides[d] = s;
       s *= (gsize) w->shape[d];
     }
+  g_autoptr(GString) name = g_string_new (NULL);
+  g_string_printf (name, "%d.weight[", layer);
   for (int d = 0; d < w->ndim; d++)
-    g_string_append_printf (idx, "%s%" G_GSIZE_FORMAT, d ? ", " : "", (best / strides[d]) % (gsize) w->shape[d]);
-  g_strlcat (u->name, idx->str, sizeof u->name);
-  g_strlcat (u->name, "]", sizeof u->name);
+    g_string_append_printf (name, "%s%" G_GSIZE_FORMAT, d ? ", " : "", (best / strides[d]) % (gsize) w->shape[d]);
+  g_string_append_c (name, ']');
+  g_strlcpy (u->name, name->str, sizeof u->name);
 
   const CsOptimParams *hp = &f->status.optim.hp;
   u->optim = f->status.optim;
@@ -250,11 +241,9 @@ text (cairo_t *cr, const char *s, double size, gboolean bold, double x, double y
   cs_grid_draw_text (cr, s, size, bold, x, y, ax, ay, color);
 }
 
-/* Wrapped text (plain, not markup) in a box of the given width; returns
- * its height. */
-static double
-paragraph (cairo_t *cr, const char *s, double size, gboolean bold, gboolean mono,
-           double x, double y, double width, CsRgb color)
+/* A layout of wrapped plain text (not markup) in the given width. */
+static PangoLayout *
+paragraph_layout (const char *s, double size, gboolean bold, gboolean mono, double width)
 {
   PangoLayout *layout = cs_grid_layout_new (s, size, bold);
   if (mono)
@@ -269,21 +258,28 @@ paragraph (cairo_t *cr, const char *s, double size, gboolean bold, gboolean mono
     }
   pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  int w, h;
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cs_grid_draw_layout (cr, layout, x, y, color);
-  g_object_unref (layout);
-  return h;
+  return layout;
 }
 
 static double
 paragraph_height (const char *s, double size, double width)
 {
-  PangoLayout *layout = cs_grid_layout_new (s, size, FALSE);
-  pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
-  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  PangoLayout *layout = paragraph_layout (s, size, FALSE, FALSE, width);
   int w, h;
   pango_layout_get_pixel_size (layout, &w, &h);
+  g_object_unref (layout);
+  return h;
+}
+
+/* The text drawn at (x, y); returns its height. */
+static double
+paragraph (cairo_t *cr, const char *s, double size, gboolean bold, gboolean mono,
+           double x, double y, double width, CsRgb color)
+{
+  PangoLayout *layout = paragraph_layout (s, size, bold, mono, width);
+  int w, h;
+  pango_layout_get_pixel_size (layout, &w, &h);
+  cs_grid_draw_layout (cr, layout, x, y, color);
   g_object_unref (layout);
   return h;
 }
@@ -886,6 +882,15 @@ set_label (GtkWidget *label, const char *s)
   gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, s, -1);
 }
 
+/* Whether a person is typing into the spin button (its text has the focus):
+ * the status does not overwrite what they type. */
+static gboolean
+editing (GtkWidget *spin)
+{
+  GtkEditable *text = gtk_editable_get_delegate (GTK_EDITABLE (spin));
+  return text != NULL && gtk_widget_has_focus (GTK_WIDGET (text));
+}
+
 /* The labels and controls from the newest status. */
 static void
 sync_from_status (CsTrainingView *self)
@@ -925,10 +930,9 @@ sync_from_status (CsTrainingView *self)
   for (guint i = 0; i < G_N_ELEMENTS (optimizer_kinds); i++)
     if (optimizer_kinds[i] == s->optim.kind)
       gtk_drop_down_set_selected (GTK_DROP_DOWN (self->optimizer_dropdown), i);
-  if (!gtk_widget_has_focus (gtk_editable_get_delegate (GTK_EDITABLE (self->lr_spin)) ?
-                             GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (self->lr_spin))) : self->lr_spin))
+  if (!editing (self->lr_spin))
     gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->lr_spin), s->optim.hp.lr);
-  if (!gtk_widget_has_focus (GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (self->batch_spin)))))
+  if (!editing (self->batch_spin))
     gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), s->batch_size);
   self->syncing = FALSE;
 
