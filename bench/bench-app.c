@@ -14,6 +14,10 @@
  *              redrawn at every update, while Play runs to the same number
  *              of batches
  *
+ * With --hidden the window is never shown: the session and its run stream
+ * frames as usual but nothing draws them, which separates what streaming
+ * costs the trainer from what drawing costs the machine.
+ *
  * and reports the examples per second of each (best round), their ratio
  * (the issue's bar: app ≥ 90 % of headless), and, for the app, the frames
  * the window's frame clock painted per second while training (the display
@@ -42,6 +46,7 @@ static int opt_batches = 400;
 static int opt_rounds = 3;
 static gboolean opt_json = FALSE;
 static gboolean opt_no_frames = FALSE;
+static gboolean opt_hidden = FALSE;
 
 static double
 run_headless (const CsDataset *train, guint batches)
@@ -138,7 +143,7 @@ on_updated (CsTraining *training, AppRun *r)
       r->done = TRUE;
       cs_training_pause (training);
     }
-  else if (s->step % 8 == 0)
+  else if (s->step % 8 == 0 && !opt_hidden)
     time_draw (r);
 }
 
@@ -184,6 +189,8 @@ main (int argc, char *argv[])
     { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "one JSON object", NULL },
     { "no-frame-clock", 0, 0, G_OPTION_ARG_NONE, &opt_no_frames,
       "do not keep the frame clock ticking (no frame rate; the window only redraws what changes)", NULL },
+    { "hidden", 0, 0, G_OPTION_ARG_NONE, &opt_hidden,
+      "train with the application's objects but no window (what streaming costs the trainer alone)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— training with the application on screen");
@@ -221,9 +228,14 @@ main (int argc, char *argv[])
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
   GtkWidget *view = cs_training_view_new (session, NULL);
   gtk_window_set_child (GTK_WINDOW (window), view);
-  gtk_window_present (GTK_WINDOW (window));
-  while (!gtk_widget_get_mapped (view))
-    g_main_context_iteration (NULL, TRUE);
+  if (!opt_hidden)
+    {
+      gtk_window_present (GTK_WINDOW (window));
+      while (!gtk_widget_get_mapped (view))
+        g_main_context_iteration (NULL, TRUE);
+    }
+  else
+    opt_no_frames = TRUE;
 
   double best_headless = 0, best_app = 0;
   AppRun best_run = { 0 };

@@ -10,6 +10,11 @@ one JSON object per configuration tried: {"model", "threads", "config",
 in a fresh process per thread count, so that OPENBLAS_NUM_THREADS (read by
 OpenBLAS when it loads) matches torch.set_num_threads().
 
+With --device cuda it trains on the GPU instead: each batch is taken from
+the images in host memory and copied over, as convscope-cli's GPU runs do,
+and the clock stops after torch.cuda.synchronize(); the configurations are
+then the default layout and channels_last.
+
 "Best configuration" means the fastest of the layouts and convolution
 paths PyTorch 1.13 offers on the CPU: the default (oneDNN convolutions,
 NCHW), channels_last, and oneDNN switched off (im2col + BLAS, like ours).
@@ -49,12 +54,12 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def time_config(build_model, desc, x_all, y_all, config, batch, batches, warmup):
+def time_config(build_model, desc, x_all, y_all, config, batch, batches, warmup, device):
     torch.manual_seed(1)
     torch.backends.mkldnn.enabled = config != "no-onednn"
     model = build_model(desc)
     fmt = torch.channels_last if config == "channels_last" else torch.contiguous_format
-    model = model.to(memory_format=fmt)
+    model = model.to(device=device, memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = x_all.shape[0]
@@ -63,19 +68,25 @@ def time_config(build_model, desc, x_all, y_all, config, batch, batches, warmup)
 
     def step(i):
         idx = perm[(i * batch) % (n - batch):][:batch]
-        x = x_all[idx].contiguous(memory_format=fmt)
-        y = y_all[idx]
+        x = x_all[idx].to(device).contiguous(memory_format=fmt)
+        y = y_all[idx].to(device)
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
 
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
     for i in range(warmup):
         step(i)
+    sync()
     t0 = time.perf_counter()
     for i in range(batches):
         step(warmup + i)
+    sync()
     seconds = time.perf_counter() - t0
     return batches * batch / seconds, seconds
 
@@ -87,8 +98,17 @@ def main():
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
-    ap.add_argument("--configs", default="default,channels_last,no-onednn")
+    ap.add_argument("--configs", default=None,
+                    help="comma-separated; default,channels_last,no-onednn on the CPU, "
+                         "default,channels_last on the GPU")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("torch-train.py: this PyTorch sees no CUDA device", file=sys.stderr)
+        return 1
+    device = torch.device(args.device)
+    configs = args.configs or ("default,channels_last" if args.device == "cuda"
+                               else "default,channels_last,no-onednn")
 
     torch.set_num_threads(args.threads)
     with open(os.path.join(ROOT, "data", "models", args.model + ".json")) as f:
@@ -100,10 +120,11 @@ def main():
     y_all = torch.from_numpy(labels.astype(np.int64))
 
     build_model = load_golden_builder()
-    for config in args.configs.split(","):
+    for config in configs.split(","):
         rate, seconds = time_config(build_model, desc, x_all, y_all, config,
-                                    args.batch_size, args.batches, args.warmup)
-        print(json.dumps({"model": args.model, "threads": args.threads, "config": config,
+                                    args.batch_size, args.batches, args.warmup, device)
+        print(json.dumps({"model": args.model, "device": args.device,
+                          "threads": args.threads, "config": config,
                           "samples_per_s": round(rate, 1), "batches": args.batches,
                           "seconds": round(seconds, 3)}), flush=True)
 
