@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "evaluate.h"
+#include "parallel.h"
 #include "loss.h"
 #include "sync-private.h"
 
@@ -32,6 +33,7 @@
 
 #define MAX_BATCH 65536
 #define RATE_WINDOW_US 500000   /* throughput measured over about this long */
+#define NORM_TASKS_MAX 8         /* tasks of measure_grad_norms () at most */
 #define DEAD_WINDOW 100         /* batches without activity that make a unit dead */
 #define GPU_MEASURE_US 100000   /* gradient norms on a GPU: at most this often */
 
@@ -130,6 +132,8 @@ typedef struct
 
   /* Measurements for the history and the diagnostics. */
   float *layer_norms;          /* (n_layers) of the last batch */
+  double *layer_sums;          /* (NORM_TASKS_MAX, n_layers) scratch of measure_grad_norms () */
+  gboolean *layer_has;         /* (n_layers) likewise */
   CsUnitTracker **trackers;    /* (n_layers) one per ReLU layer, else NULL */
   float *dead;                 /* (n_layers) */
   float *host_scratch;         /* a GPU's activations, downloaded */
@@ -262,6 +266,8 @@ free_trackers (Run *r)
     cs_unit_tracker_free (r->trackers[i]);
   g_clear_pointer (&r->trackers, g_free);
   g_clear_pointer (&r->layer_norms, g_free);
+  g_clear_pointer (&r->layer_sums, g_free);
+  g_clear_pointer (&r->layer_has, g_free);
   g_clear_pointer (&r->dead, g_free);
 }
 
@@ -273,6 +279,8 @@ make_trackers (Run *r)
   free_trackers (r);
   r->trackers = g_new0 (CsUnitTracker *, n);
   r->layer_norms = g_new (float, n);
+  r->layer_sums = g_new (double, (gsize) NORM_TASKS_MAX * n);
+  r->layer_has = g_new (gboolean, n);
   r->dead = g_new (float, n);
   for (guint i = 0; i < n; i++)
     {
@@ -391,6 +399,7 @@ start_run (CsTrainer *self, guint64 gen)
   s->epoch = 0;
   s->batch = 0;
   s->examples_seen = 0;
+  s->eval_seconds = 0;
   s->loss = s->loss_after = s->running_loss = s->running_accuracy = NAN;
   s->test_loss = s->test_accuracy = NAN;
   s->test_step = -1;
@@ -411,39 +420,71 @@ running (const Run *r)
   return r->playing || r->steps_left > 0;
 }
 
-/* The L2 norm of each layer's parameter gradients; grads in host memory. */
-static float
-measure_grad_norms (Run *r, const float *grads)
+/* The L2 norm of each layer's parameter gradients; grads in host memory.
+ * A pass over every gradient after every batch: split over the CPU pool
+ * like the optimizer's pass before it (each thread then mostly reads what
+ * its own cache holds), which keeps it to a few percent of a fast MLP's
+ * step. Each task adds its range of the block into its own row of sums. */
+typedef struct
 {
-  CsModel *model = r->model;
-  guint n_layers = cs_model_get_n_layers (model);
-  g_autofree double *sums = g_new0 (double, n_layers);
-  gboolean *has = g_newa (gboolean, n_layers);
-  memset (has, 0, sizeof (gboolean) * n_layers);
-  gsize P = cs_model_get_n_params (model);
-  double total = 0.0;
+  Run *r;
+  const float *grads;
+} NormJob;
 
+static void
+norm_task (int task, int n_tasks, gpointer data)
+{
+  const NormJob *job = data;
+  CsModel *model = job->r->model;
+  guint n_layers = cs_model_get_n_layers (model);
+  double *sums = job->r->layer_sums + (gsize) task * n_layers;
+  gsize lo, hi;
+  cs_parallel_range (cs_model_get_n_params (model), task, n_tasks, 16, &lo, &hi);
+  memset (sums, 0, sizeof (double) * n_layers);
   for (guint e = 0; e < cs_model_get_n_entries (model); e++)
     {
       const CsModelEntry *entry = cs_model_get_entry (model, e);
       if (entry->param->grad == NULL)
         continue;
       gsize off = cs_model_get_entry_offset (model, entry);
-      gsize n = (gsize) cs_tensor_numel (entry->param->value);
-      g_assert (off + n <= P);
-      double s = 0.0;
-      for (gsize done = 0; done < n;)
+      gsize end = off + (gsize) cs_tensor_numel (entry->param->value);
+      gsize a = MAX (off, lo), b = MIN (end, hi);
+      for (gsize done = a; done < b;)
         {
-          int chunk = (int) MIN (n - done, (gsize) G_MAXINT / 2);
-          s += cblas_sdot (chunk, grads + off + done, 1, grads + off + done, 1);
+          int chunk = (int) MIN (b - done, (gsize) G_MAXINT / 2);
+          sums[entry->layer] += cblas_sdot (chunk, job->grads + done, 1, job->grads + done, 1);
           done += (gsize) chunk;
         }
-      sums[entry->layer] += s;
-      has[entry->layer] = TRUE;
+    }
+}
+
+static float
+measure_grad_norms (Run *r, const float *grads)
+{
+  CsModel *model = r->model;
+  guint n_layers = cs_model_get_n_layers (model);
+  gboolean *has = r->layer_has;        /* reserved with the trackers: nothing */
+  memset (has, 0, sizeof (gboolean) * n_layers);   /* is allocated per batch */
+  for (guint e = 0; e < cs_model_get_n_entries (model); e++)
+    {
+      const CsModelEntry *entry = cs_model_get_entry (model, e);
+      if (entry->param->grad != NULL)
+        has[entry->layer] = TRUE;
+    }
+
+  int tasks = CLAMP (cs_parallel_get_threads (), 1, NORM_TASKS_MAX);
+  NormJob job = { r, grads };
+  cs_parallel_run (tasks, norm_task, &job);
+
+  double total = 0.0;
+  for (guint i = 0; i < n_layers; i++)
+    {
+      double s = 0.0;
+      for (int t = 0; t < tasks; t++)
+        s += r->layer_sums[(gsize) t * n_layers + i];
+      r->layer_norms[i] = has[i] ? (float) sqrt (s) : NAN;
       total += s;
     }
-  for (guint i = 0; i < n_layers; i++)
-    r->layer_norms[i] = has[i] ? (float) sqrt (sums[i]) : NAN;
   return (float) sqrt (total);
 }
 
@@ -496,7 +537,9 @@ evaluate (CsTrainer *self)
       return;
     }
   CsEvaluation ev;
+  gint64 t0 = g_get_monotonic_time ();
   cs_evaluate (r->model, r->test, &ev, NULL);
+  r->status.eval_seconds += (g_get_monotonic_time () - t0) / 1e6;
   if (!cs_model_check (r->model, &error))
     {
       report_error (self, "evaluating on the test split: %s", error->message);
@@ -516,7 +559,12 @@ evaluate (CsTrainer *self)
   cs_mutex_lock (&self->lock);
   cs_train_history_add_eval (self->history, &e);
   cs_mutex_unlock (&self->lock);
-  r->notify_now = r->snapshot_now = TRUE;
+  /* The status carries the new figures at once; while the run plays, the
+   * next snapshot comes on its usual interval (a fast model's epochs
+   * would otherwise make one every few milliseconds). */
+  r->notify_now = TRUE;
+  if (!running (r))
+    r->snapshot_now = TRUE;
   diagnose (self);
 }
 

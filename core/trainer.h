@@ -89,6 +89,9 @@ typedef struct
   gint64 test_step;          /* the step it was made at; −1 before one */
   double samples_per_second; /* training throughput over the last half second or so
                               * of running (0 before); kept while paused */
+  double eval_seconds;       /* time spent evaluating on the test split since the last
+                              * reset (convscope-cli train counts its throughput
+                              * without it) */
   double snapshot_ms;        /* what the last snapshot cost the trainer's thread: the
                               * watched example's forward and backward and the hook */
 
