@@ -18,7 +18,11 @@ main (int argc, char *argv[])
   g_autoptr(CsApplication) app = NULL;
 
   cs_memory_keep_pages ();
-  setlocale (LC_ALL, "");
+  /* A locale that is not installed (LANG=zh_CN.UTF-8 where it was never
+   * generated) would leave "C", under which gettext ignores LANGUAGE:
+   * C.UTF-8, which glibc always has, keeps LANGUAGE=zh_CN working. */
+  if (setlocale (LC_ALL, "") == NULL)
+    setlocale (LC_ALL, "C.UTF-8");
   cs_application_bind_text_domain ();
 
   app = cs_application_new ();
