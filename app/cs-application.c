@@ -5,6 +5,8 @@
 #include "cs-window.h"
 
 #include <glib/gi18n.h>
+#include <stdlib.h>
+#include <string.h>
 
 G_DEFINE_FINAL_TYPE (CsApplication, cs_application, GTK_TYPE_APPLICATION)
 
@@ -16,6 +18,32 @@ cs_application_new (void)
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
                        "resource-base-path", "/io/github/convscope/Convscope",
                        NULL);
+}
+
+/* A program in the build folder (build/app/convscope, the tests) is run
+ * uninstalled: its translations are the catalogues compiled there, in
+ * build/po/LANG/LC_MESSAGES/ (po/meson.build). */
+static gboolean
+cs_running_uninstalled (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *build = realpath (CS_BUILD_ROOT, NULL);
+
+  if (exe == NULL || build == NULL)
+    return FALSE;
+  size_t n = strlen (build);
+  return strncmp (exe, build, n) == 0 && exe[n] == G_DIR_SEPARATOR;
+}
+
+const char *
+cs_application_bind_text_domain (void)
+{
+  const char *dir = cs_running_uninstalled () ? CS_BUILD_LOCALEDIR : LOCALEDIR;
+
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  return dir;
 }
 
 /* The settings schema: installed (or in $GSETTINGS_SCHEMA_DIR), else the

@@ -19,4 +19,9 @@ CsSession     *cs_application_get_session  (CsApplication *self);
  * installed nor in the build folder (nothing is remembered then). */
 GSettings     *cs_application_get_settings (CsApplication *self);
 
+/* Binds the text domain to the catalogues: the build folder's
+ * (build/po/) for a program run from there, else the installed ones. Call
+ * after setlocale(). Returns the folder bound. */
+const char    *cs_application_bind_text_domain (void);
+
 G_END_DECLS

@@ -3,14 +3,16 @@
 # Run as root, or as a user who may sudo. The second group runs the
 # application's tests: validators for the desktop file and the metainfo, and
 # a virtual X server, an accessibility bus and pointer events for the 'gui'
-# suite (imagemagick's import takes the screenshots in docs/).
+# suite (imagemagick's import takes the screenshots in docs/). gettext
+# compiles and checks the translations (po/); fonts-wqy-microhei draws
+# Chinese.
 set -e
 
 packages="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
           libgdk-pixbuf-2.0-dev libopenblas-dev dataset-fashion-mnist libgtk-4-dev
           libglib2.0-bin dconf-gsettings-backend desktop-file-utils appstream
           xvfb xauth xdotool dbus at-spi2-core python3 python3-pyatspi fonts-dejavu-core
-          imagemagick"
+          imagemagick gettext fonts-wqy-microhei"
 
 missing=
 for p in $packages; do

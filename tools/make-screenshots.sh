@@ -2,7 +2,8 @@
 # Makes the screenshots in docs/screenshots/ from the real application: the
 # end-to-end test (tests/test-e2e.py) draws a 7 and saves the window at
 # 1280×800 and 1920×1080 on a private Xvfb (tests/gui/run-xvfb.sh); and the
-# Gradients view on two short training runs.
+# Gradients view on two short training runs; and the Chinese interface
+# (tools/screenshots-zh.sh).
 # Needs a build (meson compile -C build) and tools/install-deps.sh's packages.
 set -eu
 cd "$(dirname "$0")/.."
@@ -30,4 +31,12 @@ for model in mlp simple-cnn; do
 done
 convert "$tmp/gradients/gradients-mlp.png" -strip +dither -colors 256 PNG8:"$out/gradients-mlp.png"
 convert "$tmp/gradients/gradients-simple-cnn.png" -strip +dither -colors 256 PNG8:"$out/gradients-cnn.png"
+# The Chinese interface: the Draw, Network and Training views at 1280×800;
+# 256 colours (heat maps, and the strokes of the characters).
+mkdir "$tmp/zh"
+GSETTINGS_SCHEMA_DIR="$PWD/build/data" GSETTINGS_BACKEND=memory \
+  tests/gui/run-xvfb.sh tools/screenshots-zh.sh build/app/convscope "$tmp/zh"
+for f in "$tmp"/zh/*.png; do
+  convert "$f" -strip +dither -colors 256 PNG8:"$out/$(basename "$f")"
+done
 ls -l "$out"

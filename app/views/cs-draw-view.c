@@ -4,6 +4,7 @@
 #include "cs-palette.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <string.h>
@@ -361,7 +362,7 @@ draw_probabilities (const CsDrawViewState *state, const CsDrawViewLayout *l, cai
   if (p->training_step >= 0)
     {
       /* the weights of the run in the Training view, as they are now */
-      g_autofree char *run = g_strdup_printf (_("training: step %" G_GINT64_FORMAT), p->training_step);
+      g_autofree char *run = g_strdup_printf (_("training: step %" PRId64), p->training_step);
       cairo_set_source_rgb (cr, DIM_RGB);
       show (cr, run, d->x + size * 0.9, d->y + f * 0.2, f, TRUE, 0, 0);
     }
@@ -406,10 +407,11 @@ draw_probabilities (const CsDrawViewState *state, const CsDrawViewLayout *l, cai
         }
     }
 
+  g_autofree char *formula = g_strdup_printf ("p<sub>i</sub> = e<sup>z<sub>i</sub></sup> / "
+                                              "Σ<sub>j</sub> e<sup>z<sub>j</sub></sup>      z: %s",
+                                              _("logit"));
   cairo_set_source_rgb (cr, DIM_RGB);
-  show (cr, "p<sub>i</sub> = e<sup>z<sub>i</sub></sup> / Σ<sub>j</sub> e<sup>z<sub>j</sub></sup>"
-            "      z: logit",
-        b->x - f * 1.8, b->y + b->height + f * 0.8, f * 1.0, FALSE, 0, 0);
+  show (cr, formula, b->x - f * 1.8, b->y + b->height + f * 0.8, f * 1.0, FALSE, 0, 0);
 }
 
 void

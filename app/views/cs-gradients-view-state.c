@@ -18,6 +18,7 @@
 #include "cs-grid.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -1567,10 +1568,10 @@ draw_title (const CsGradientsViewState *state, const Layout *layout, cairo_t *cr
       gint64 step = cs_gradient_norms_get_spans (state->norms)[nb - 1].last_step;
       guint total = cs_gradient_norms_get_n_layers (state->norms);
       g_autofree char *norm = format_number (cs_gradient_norms_get_last (state->norms, total), 3);
-      right = g_strdup_printf (_("step %" G_GINT64_FORMAT " · ‖∂L/∂W‖₂ = %s"), step, norm);
+      right = g_strdup_printf (_("step %" PRId64 " · ‖∂L/∂W‖₂ = %s"), step, norm);
     }
   else if (state->snapshot != NULL)
-    right = g_strdup_printf (_("step %" G_GINT64_FORMAT), cs_snapshot_get_step (state->snapshot));
+    right = g_strdup_printf (_("step %" PRId64), cs_snapshot_get_step (state->snapshot));
   double rw = 0;
   if (right != NULL)
     {

@@ -23,6 +23,7 @@
 #include "cs-network-view.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <string.h>
@@ -1816,7 +1817,7 @@ draw_title (const CsNetworkViewState *state, const Layout *layout, cairo_t *cr)
     }
   if (right->len)
     g_string_append (right, " · ");
-  g_string_append_printf (right, _("step %" G_GINT64_FORMAT), cs_snapshot_get_step (snap));
+  g_string_append_printf (right, _("step %" PRId64), cs_snapshot_get_step (snap));
 
   double rw = text_width (cr, right->str, font * 1.0, FALSE);
   set_ink (cr);
@@ -2143,7 +2144,7 @@ cs_network_view_state_describe_selection (const CsNetworkViewState *state)
         }
       format_value (a, sizeof a, lo);
       format_value (b, sizeof b, hi);
-      return g_strdup_printf (_("Feature map %u of %" G_GINT64_FORMAT " after layer %u, %s: "
+      return g_strdup_printf (_("Feature map %u of %" PRId64 " after layer %u, %s: "
                                 "%s from %s to %s"),
                               k, s->d[0], act, layer, what, a, b);
     }

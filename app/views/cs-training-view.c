@@ -5,6 +5,7 @@
 #include "cs-palette.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -181,7 +182,7 @@ cs_weight_update_to_text (const CsWeightUpdate *u)
       if (hp->momentum != 0.0f)
         {
           g_autofree char *mu = num (hp->momentum);
-          g_string_append_printf (s, _("SGD with momentum μ = %s, step %" G_GINT64_FORMAT ":\n"), mu, u->t);
+          g_string_append_printf (s, _("SGD with momentum μ = %s, step %" PRId64 ":\n"), mu, u->t);
           g_string_append_printf (s, "b ← μ·b + %s = %s\n", gname, s1);
           g_string_append_printf (s, "w ← w − lr · b%s\n", hp->nesterov ? " (Nesterov: lr · (g + μ·b))" : "");
         }
@@ -195,7 +196,7 @@ cs_weight_update_to_text (const CsWeightUpdate *u)
         g_autofree char *b1 = num (hp->beta1), *b2 = num (hp->beta2), *eps = num (hp->eps);
         double bc1 = 1.0 - pow (hp->beta1, (double) u->t), bc2 = 1.0 - pow (hp->beta2, (double) u->t);
         g_autofree char *mh = num (u->state1 / bc1), *vh = num (u->state2 / bc2);
-        g_string_append_printf (s, _("Adam, step t = %" G_GINT64_FORMAT ", β₁ = %s, β₂ = %s, ε = %s:\n"),
+        g_string_append_printf (s, _("Adam, step t = %" PRId64 ", β₁ = %s, β₂ = %s, ε = %s:\n"),
                                 u->t, b1, b2, eps);
         g_string_append_printf (s, "m ← β₁·m + (1 − β₁)·%s = %s\n", gname, s1);
         g_string_append_printf (s, "v ← β₂·v + (1 − β₂)·%s² = %s\n", gname, s2);
@@ -648,9 +649,12 @@ draw_batch (const CsTrainingViewState *state, cairo_t *cr, const Rect *r, double
       return y - r->y + f;
     }
 
-  g_autofree char *title = g_strdup_printf (after ? _("The batch of step %" G_GINT64_FORMAT ": %u examples")
-                                                  : _("Last batch, step %" G_GINT64_FORMAT ": %u examples"),
-                                            s->step, fr->batch_size);
+  g_autofree char *title =
+    g_strdup_printf (after ? g_dngettext (NULL, "The batch of step %" PRId64 ": %u example",
+                                          "The batch of step %" PRId64 ": %u examples", fr->batch_size)
+                           : g_dngettext (NULL, "Last batch, step %" PRId64 ": %u example",
+                                          "Last batch, step %" PRId64 ": %u examples", fr->batch_size),
+                     s->step, fr->batch_size);
   text (cr, title, f * 1.05, TRUE, r->x, y, 0, 0, TEXT);
   y += f * 1.8;
   g_autofree char *loss = NULL;
@@ -906,7 +910,7 @@ sync_from_status (CsTrainingView *self)
   const CsTrainerStatus *s = &self->state.status;
   char buf[256];
 
-  g_snprintf (buf, sizeof buf, _("Step %" G_GINT64_FORMAT " · epoch %u"), s->step, s->epoch + 1);
+  g_snprintf (buf, sizeof buf, _("Step %" PRId64 " · epoch %u"), s->step, s->epoch + 1);
   set_label (self->step_label, buf);
   if (isfinite (s->loss))
     g_snprintf (buf, sizeof buf, _("Loss %.4f"), s->loss);

@@ -4,6 +4,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ check_surface (cairo_surface_t *surface, const char *path, GError **error)
   cairo_status_t status = cairo_surface_status (surface);
   if (status == CAIRO_STATUS_SUCCESS)
     return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not write “%s”: %s", path,
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Could not write “%s”: %s"), path,
                cairo_status_to_string (status));
   return FALSE;
 }
@@ -86,7 +87,7 @@ cs_view_export (CsView         *self,
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Could not write in “%s”: %s", dir, g_strerror (saved));
+                   _("Could not write in “%s”: %s"), dir, g_strerror (saved));
       return FALSE;
     }
   close (fd);
@@ -119,7 +120,7 @@ cs_view_export (CsView         *self,
         {
           cairo_surface_destroy (surface);
           g_unlink (tmp);
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not write “%s”: %s", path,
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Could not write “%s”: %s"), path,
                        cairo_status_to_string (st));
           return FALSE;
         }
@@ -130,7 +131,7 @@ cs_view_export (CsView         *self,
   if (ok && g_rename (tmp, path) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not write “%s”: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("Could not write “%s”: %s"),
                    path, g_strerror (saved));
       ok = FALSE;
     }
