@@ -737,7 +737,19 @@ draw_update (const CsTrainingViewState *state, cairo_t *cr, const Rect *r, doubl
       return;
     }
   g_autofree char *t = cs_weight_update_to_text (&u);
-  paragraph (cr, t, f * 0.85, FALSE, TRUE, r->x, y, r->width, TEXT);
+  /* smaller where the lines would run out of the figure (presentation's
+   * larger type, a short window) */
+  double size = f * 0.85;
+  for (int i = 0; i < 6; i++, size *= 0.9)
+    {
+      PangoLayout *layout = paragraph_layout (t, size, FALSE, TRUE, r->width);
+      int w, h;
+      pango_layout_get_pixel_size (layout, &w, &h);
+      g_object_unref (layout);
+      if (y + h <= r->y + r->height)
+        break;
+    }
+  paragraph (cr, t, size, FALSE, TRUE, r->x, y, r->width, TEXT);
 }
 
 /* What the diagnostics and the last error say, on top of everything. */
