@@ -69,7 +69,8 @@ void
 cs_view_draw_highlight (cairo_t *cr, double x, double y, double w, double h, double type)
 {
   double lw = MAX (3.0, round (type * 0.25)) * cs_style_line ();
-  double grow = lw + 2, r = MIN (type * 0.6, MIN (w, h) / 2 + grow);
+  /* just outside the box: clear of a title right above it */
+  double grow = lw / 2 + 0.5, r = MIN (type * 0.6, MIN (w, h) / 2 + grow);
 
   x -= grow, y -= grow, w += 2 * grow, h += 2 * grow;
   cairo_save (cr);
@@ -81,7 +82,7 @@ cs_view_draw_highlight (cairo_t *cr, double x, double y, double w, double h, dou
   cairo_close_path (cr);
   /* a white line under the purple keeps it visible on any colour */
   cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_set_line_width (cr, lw + 4);
+  cairo_set_line_width (cr, lw + 2);
   cairo_stroke_preserve (cr);
   cairo_set_source_rgb (cr, CS_VIEW_HIGHLIGHT_RGB);
   cairo_set_line_width (cr, lw);
