@@ -55,10 +55,15 @@ _cs_application_actions_init (CsApplication *self)
   static const struct
   {
     const char *action;
-    const char *accels[3];
+    const char *accels[4];
   } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
     { "win.export", { "<Control>e", NULL } },
+    { "win.presentation", { "F5", NULL } },
+    { "win.leave-presentation", { "Escape", NULL } },
+    { "win.lesson", { "F9", NULL } },
+    { "win.lesson-next", { "Next", "<Alt>Right", NULL } },
+    { "win.lesson-back", { "Prior", "<Alt>Left", NULL } },
   };
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);

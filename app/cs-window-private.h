@@ -20,6 +20,16 @@ struct _CsWindow
   /* Owned by the window */
   GtkShortcutController *view_shortcuts;
 
+  /* The guided lesson (cs-window-lesson.c) */
+  GPtrArray            *lesson_pages;    /* of CsLessonPage, loaded when first opened */
+  int                   lesson_page;     /* the page shown; −1: the lesson is closed */
+
+  /* Presentation mode (cs-window-presentation.c) and what leaving restores */
+  gboolean              presentation;
+  int                   saved_width, saved_height;
+  gboolean              saved_maximized;
+  char                 *saved_view;
+
   /* Template widgets */
   GtkHeaderBar         *header_bar;
   GtkBox               *switcher;
@@ -28,9 +38,18 @@ struct _CsWindow
   GtkImage             *banner_icon;
   GtkLabel             *banner_label;
   GtkStack             *stack;
+  GtkRevealer          *lesson_revealer;
+  GtkLabel             *lesson_counter;
+  GtkLabel             *lesson_title;
+  GtkLabel             *lesson_text;
+  GtkTextView          *lesson_code;
 };
 
 void _cs_window_class_actions_init (CsWindowClass *klass);
 void _cs_window_actions_update     (CsWindow      *self);
+
+void _cs_window_class_lesson_init       (CsWindowClass *klass);
+void _cs_window_lesson_update           (CsWindow      *self);
+void _cs_window_class_presentation_init (CsWindowClass *klass);
 
 G_END_DECLS

@@ -21,6 +21,8 @@ enum {
   PROP_SESSION,
   PROP_SETTINGS,
   PROP_VIEW,
+  PROP_LESSON,
+  PROP_PRESENTATION,
   N_PROPS
 };
 
@@ -210,6 +212,8 @@ cs_window_save_state (CsWindow *self)
 static gboolean
 cs_window_close_request (GtkWindow *window)
 {
+  /* the size and view to remember are those from before presenting */
+  cs_window_set_presentation (CS_WINDOW (window), FALSE);
   cs_window_save_state (CS_WINDOW (window));
   return GTK_WINDOW_CLASS (cs_window_parent_class)->close_request (window);
 }
@@ -357,6 +361,8 @@ cs_window_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->restore_view, g_free);
+  g_clear_pointer (&self->lesson_pages, g_ptr_array_unref);
+  g_clear_pointer (&self->saved_view, g_free);
 
   G_OBJECT_CLASS (cs_window_parent_class)->dispose (object);
 }
@@ -381,6 +387,14 @@ cs_window_get_property (GObject    *object,
 
     case PROP_VIEW:
       g_value_set_string (value, cs_window_get_view (self));
+      break;
+
+    case PROP_LESSON:
+      g_value_set_boolean (value, self->lesson_page >= 0);
+      break;
+
+    case PROP_PRESENTATION:
+      g_value_set_boolean (value, self->presentation);
       break;
 
     default:
@@ -408,6 +422,15 @@ cs_window_set_property (GObject      *object,
 
     case PROP_VIEW:
       cs_window_set_view (self, g_value_get_string (value));
+      break;
+
+    case PROP_LESSON:
+      if (g_value_get_boolean (value) != (self->lesson_page >= 0))
+        cs_window_set_lesson_page (self, g_value_get_boolean (value) ? 0 : -1);
+      break;
+
+    case PROP_PRESENTATION:
+      cs_window_set_presentation (self, g_value_get_boolean (value));
       break;
 
     default:
@@ -438,6 +461,12 @@ cs_window_class_init (CsWindowClass *klass)
   properties[PROP_VIEW] =
     g_param_spec_string ("view", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LESSON] =
+    g_param_spec_boolean ("lesson", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PRESENTATION] =
+    g_param_spec_boolean ("presentation", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -449,15 +478,25 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, banner_icon);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, banner_label);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, lesson_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, lesson_counter);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, lesson_title);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, lesson_text);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, lesson_code);
   gtk_widget_class_bind_template_callback (widget_class, on_visible_child_changed);
 
   _cs_window_class_actions_init (klass);
+  _cs_window_class_lesson_init (klass);
+  _cs_window_class_presentation_init (klass);
 }
 
 static void
 cs_window_init (CsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->lesson_page = -1;
+  _cs_window_lesson_update (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.leave-presentation", FALSE);
 
   /* Alt+1 … Alt+9 switch views, wherever the focus is */
   self->view_shortcuts = GTK_SHORTCUT_CONTROLLER (gtk_shortcut_controller_new ());

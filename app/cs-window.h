@@ -49,4 +49,23 @@ void        cs_window_show_message         (CsWindow      *self,
                                             const char    *message,
                                             gboolean       warning);
 
+/* The guided lesson (win.lesson, F9; property "lesson"): a panel beside
+ * the views whose pages (cs-lesson.h) each show a view with a part of it
+ * highlighted; win.lesson-next and win.lesson-back (Page Down / Page Up,
+ * Alt+→ / Alt+←) turn the pages. */
+guint       cs_window_get_n_lesson_pages   (CsWindow      *self);
+/* The page shown, 0 … n − 1; −1 when the lesson is closed. */
+int         cs_window_get_lesson_page      (CsWindow      *self);
+/* Opens the lesson at page (−1 closes it). */
+void        cs_window_set_lesson_page      (CsWindow      *self,
+                                            int            page);
+
+/* Presentation mode (win.presentation, F5; property "presentation"): full
+ * screen, larger type and thicker strokes in every view, high contrast;
+ * leaving it (F5 or Escape) restores the window's size, maximized state
+ * and view. */
+gboolean    cs_window_get_presentation     (CsWindow      *self);
+void        cs_window_set_presentation     (CsWindow      *self,
+                                            gboolean       presentation);
+
 G_END_DECLS

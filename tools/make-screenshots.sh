@@ -39,4 +39,7 @@ GSETTINGS_SCHEMA_DIR="$PWD/build/data" GSETTINGS_BACKEND=memory \
 for f in "$tmp"/zh/*.png; do
   convert "$f" -strip +dither -colors 256 PNG8:"$out/$(basename "$f")"
 done
+
+# Presentation mode at 1920×1080 and the guided lesson at 1280×800
+tools/shoot-classroom.sh build "$out" >/dev/null
 ls -l "$out"

@@ -829,7 +829,7 @@ backward_text (const CsBackwardViewState *state, const BackwardLayout *L)
 
   g_autofree char *loss = cs_backward_view_state_loss_text (state);
   g_autofree char *loss_markup = g_markup_printf_escaped (
-    "<span foreground=\"#5c5c5c\">%s</span>   %s", _("Loss"), loss);
+    "<span foreground=\"%s\">%s</span>   %s", CS_STYLE_DIM_MARKUP, _("Loss"), loss);
   text.loss = wrapped (loss_markup, L->type, L->text_w);
 
   CsWorked *w = cs_worked_backward_get_worked (state->backward);
@@ -880,7 +880,7 @@ backward_layout (const CsBackwardViewState *state, int width, int height, Backwa
 {
   memset (L, 0, sizeof *L);
   L->margin = round (MAX (10.0, 0.025 * MIN (width, height)));
-  L->type = CLAMP (MIN (width / 76.0, height / 46.0), 9.0, 36.0);
+  L->type = CLAMP (MIN (width / 76.0, height / 46.0), 9.0, 36.0) * cs_style_type ();
   L->eq_size = L->type * 1.1;
   L->title_size = L->type;
   L->text_x = L->margin;
@@ -984,6 +984,12 @@ backward_layout (const CsBackwardViewState *state, int width, int height, Backwa
   else
     backward_text_clear (&text);
 }
+
+/* The grids a lesson can point at */
+static const char *const backward_highlights[] = { "dkernel", "update", "dinput", NULL };
+static const CsBackwardGrid highlight_grids[] = {
+  CS_BACKWARD_GRID_DKERNEL, CS_BACKWARD_GRID_UPDATED, CS_BACKWARD_GRID_DINPUT,
+};
 
 static gboolean
 layout_cell_rect (const BackwardLayout *L, CsBackwardGrid grid, int row, int col,
@@ -1247,6 +1253,13 @@ cs_backward_view_state_draw (const CsBackwardViewState *state, cairo_t *cr, int 
                              L.band_y[band] + L.band_rows[band] * L.cell / 2, 0.5, 0.5,
                              band == 0 ? CS_GRID_INK_DIM : CS_GRID_INK);
       draw_step (cr, &L, &S, state);
+      for (guint i = 0; i < G_N_ELEMENTS (highlight_grids) && state->highlight != NULL; i++)
+        {
+          CsBackwardGrid g = highlight_grids[i];
+          if (g_str_equal (state->highlight, backward_highlights[i]) && L.rows[g] > 0)
+            cs_view_draw_highlight (cr, L.grid_x[g], L.grid_y[g], L.cols[g] * L.cell,
+                                    L.rows[g] * L.cell, L.type);
+        }
     }
 
   double y = L.text_y;
@@ -1316,6 +1329,7 @@ cs_backward_view_get_state (CsBackwardView *self, CsBackwardViewState *state)
   *state = (CsBackwardViewState) {
     .backward = self->backward,
     .error = self->error,
+    .highlight = cs_view_get_highlight (CS_VIEW (self)),
   };
   cs_stepper_get_current (self->stepper, NULL, &state->step);
 }
@@ -1333,6 +1347,7 @@ static void
 cs_backward_view_iface_init (CsViewInterface *iface)
 {
   iface->draw = cs_backward_view_draw;
+  iface->highlights = backward_highlights;
 }
 
 static void

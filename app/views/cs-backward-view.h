@@ -64,6 +64,7 @@ typedef struct
   CsWorkedBackward *backward;  /* its example has ReLU, pooling and flatten; NULL if refused */
   const char *error;           /* why it was refused (backward == NULL) */
   int step;                    /* the current step, 0 … n − 1 */
+  const char *highlight;       /* "dkernel", "update", "dinput" or NULL (cs_view_set_highlight ()) */
 } CsBackwardViewState;
 
 /* The number of steps: every cell of every phase; 0 without a picture. */

@@ -115,8 +115,9 @@ formulas_markup (const CsWorkedSpec *spec)
     _("H input size, p padding, d dilation, k kernel size, s stride"));
   g_autofree char *hl = g_markup_escape_text (h, -1), *wl = g_markup_escape_text (w, -1);
 
-  return g_strdup_printf ("<span foreground=\"#5c5c5c\">%s</span>\n"
-                          "H<sub>out</sub> = %s\nW<sub>out</sub> = %s", general, hl, wl);
+  return g_strdup_printf ("<span foreground=\"%s\">%s</span>\n"
+                          "H<sub>out</sub> = %s\nW<sub>out</sub> = %s", CS_STYLE_DIM_MARKUP, general,
+                          hl, wl);
 }
 
 static char *
@@ -155,13 +156,16 @@ conv_text (const CsConvViewState *state, const ConvLayout *L)
   return text;
 }
 
+/* The grids a lesson can point at, by CsConvGrid */
+static const char *const conv_highlights[] = { "input", "kernel", "output", NULL };
+
 static void
 conv_layout (const CsConvViewState *state, int width, int height, ConvLayout *L,
              ConvText *text_out)
 {
   memset (L, 0, sizeof *L);
   L->margin = round (MAX (10.0, 0.025 * MIN (width, height)));
-  L->type = CLAMP (MIN (width / 68.0, height / 44.0), 10.0, 40.0);
+  L->type = CLAMP (MIN (width / 68.0, height / 44.0), 10.0, 40.0) * cs_style_type ();
   L->eq_size = L->type * 1.15;
   L->title_size = L->type * 1.05;
   L->text_x = L->margin;
@@ -478,6 +482,10 @@ cs_conv_view_state_draw (const CsConvViewState *state, cairo_t *cr, int width, i
           draw_window (cr, &L, cell, CS_GRID_MARK_WINDOW);
           draw_weights (cr, &L, cell, limits[CS_CONV_GRID_INPUT]);
         }
+      for (int i = 0; i < 3 && state->highlight != NULL; i++)
+        if (g_str_equal (state->highlight, conv_highlights[i]))
+          cs_view_draw_highlight (cr, L.grid_x[i], L.grid_y[i], L.cols[i] * L.cell,
+                                  L.rows[i] * L.cell, L.type);
     }
 
   /* (the layout keeps room for two lines of products; what is not used
@@ -560,6 +568,7 @@ cs_conv_view_get_state (CsConvView *self, CsConvViewState *state)
     .error = self->error,
     .hover_row = self->hover_row,
     .hover_col = self->hover_col,
+    .highlight = cs_view_get_highlight (CS_VIEW (self)),
   };
   cs_stepper_get_current (self->stepper, &state->row, &state->col);
 }
@@ -577,6 +586,7 @@ static void
 cs_conv_view_iface_init (CsViewInterface *iface)
 {
   iface->draw = cs_conv_view_draw;
+  iface->highlights = conv_highlights;
 }
 
 static void

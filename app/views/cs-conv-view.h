@@ -39,6 +39,7 @@ typedef struct
   const char *error;         /* why it was refused (worked == NULL) */
   int row, col;              /* the current output cell */
   int hover_row, hover_col;  /* the output cell under the pointer; −1 for none */
+  const char *highlight;     /* "input", "kernel", "output" or NULL (cs_view_set_highlight ()) */
 } CsConvViewState;
 
 /* Draws the view into (0, 0, width, height). */

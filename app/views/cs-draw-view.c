@@ -2,6 +2,7 @@
 #include "cs-draw-view.h"
 
 #include "cs-palette.h"
+#include "cs-style.h"
 
 #include <glib/gi18n.h>
 #include <inttypes.h>
@@ -12,8 +13,11 @@
 /* Colours that are not heat maps */
 #define INK_RGB 0.0, 0.0, 0.0
 #define TEXT_RGB 0.13, 0.13, 0.15
-#define DIM_RGB 0.40, 0.40, 0.43
-#define FRAME_RGB 0.60, 0.60, 0.62
+/* captions and axes: in full ink for a projector (cs-style.h) */
+#define DIM_V (cs_style_high_contrast () ? 0.13 : 0.40)
+#define DIM_RGB DIM_V, DIM_V, DIM_V
+#define FRAME_V (cs_style_high_contrast () ? 0.25 : 0.60)
+#define FRAME_RGB FRAME_V, FRAME_V, FRAME_V
 #define TRACK_RGB 0.925, 0.925, 0.93
 /* The crop box and centre of mass: an orange that stands apart from the
  * blue-purple palette for every common form of colour blindness. */
@@ -132,7 +136,7 @@ cs_draw_view_layout (int width, int height, CsDrawViewLayout *l)
   g_return_if_fail (l != NULL);
 
   double W = MAX (width, 1), H = MAX (height, 1);
-  double f = CLAMP (MIN (W / 95.0, H / 48.0), 9.0, 22.0);
+  double f = CLAMP (MIN (W / 95.0, H / 48.0), 9.0, 22.0) * cs_style_type ();
   double m = CLAMP (MIN (W, H) * 0.035, 8.0, 40.0);
   double title = f * 2.4;     /* a panel's title, above it */
   double below = f * 4.6;     /* under the squares: hints, the legend, the formula */
@@ -192,6 +196,26 @@ show (cairo_t *cr, const char *markup, double x, double y, double size, gboolean
   show_in (cr, markup, x, y, size, bold, align, valign, -1);
 }
 
+/* A panel's title, bottom-left at (x, y), made smaller where it would be
+ * wider than max_width (presentation's larger type, a long translation) */
+static void
+show_title (cairo_t *cr, const char *text, double x, double y, double f, double max_width)
+{
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string ("Sans Bold");
+  int w;
+
+  pango_font_description_set_absolute_size (font, f * 1.2 * PANGO_SCALE);
+  pango_layout_set_font_description (layout, font);
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_get_pixel_size (layout, &w, NULL);
+  pango_font_description_free (font);
+  g_object_unref (layout);
+  double size = f * 1.2 * (w > max_width ? max_width / w : 1.0);
+  g_autofree char *markup = g_markup_escape_text (text, -1);
+  show (cr, markup, x, y, size, TRUE, 0, 1);
+}
+
 static void
 draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *cr)
 {
@@ -200,7 +224,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
   double f = l->font;
 
   cairo_set_source_rgb (cr, TEXT_RGB);
-  show (cr, _("Your drawing"), r->x, r->y - f * 0.6, f * 1.2, TRUE, 0, 1);
+  show_title (cr, _("Your drawing"), r->x, r->y - f * 0.6, f, l->grid.x - r->x - f);
 
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_rectangle (cr, r->x, r->y, r->width, r->height);
@@ -210,7 +234,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
   stroke_ink (cr, state, r->x, r->y, r->width);
 
   cairo_set_source_rgb (cr, FRAME_RGB);
-  cairo_set_line_width (cr, 1);
+  cairo_set_line_width (cr, 1 * cs_style_line ());
   cairo_rectangle (cr, r->x - 0.5, r->y - 0.5, r->width + 1, r->height + 1);
   cairo_stroke (cr);
 
@@ -228,7 +252,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
       double dash[] = { 4, 3 };
       cairo_save (cr);
       cairo_set_source_rgb (cr, ACCENT_RGB);
-      cairo_set_line_width (cr, 1.5);
+      cairo_set_line_width (cr, 1.5 * cs_style_line ());
       cairo_set_dash (cr, dash, 2, 0);
       cairo_rectangle (cr, bx, by, bw, bh);
       cairo_stroke (cr);
@@ -236,7 +260,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
       double cx = r->x + p->center_x * r->width, cy = r->y + p->center_y * r->height;
       double arm = f * 0.7;
       cairo_set_source_rgb (cr, ACCENT_RGB);
-      cairo_set_line_width (cr, 2);
+      cairo_set_line_width (cr, 2 * cs_style_line ());
       cairo_move_to (cr, cx - arm, cy);
       cairo_line_to (cr, cx + arm, cy);
       cairo_move_to (cr, cx, cy - arm);
@@ -261,7 +285,7 @@ draw_arrow (const CsDrawViewLayout *l, cairo_t *cr)
   double y = l->canvas.y + l->canvas.height / 2;
 
   cairo_set_source_rgb (cr, DIM_RGB);
-  cairo_set_line_width (cr, 2);
+  cairo_set_line_width (cr, 2 * cs_style_line ());
   cairo_move_to (cr, x1, y);
   cairo_line_to (cr, x2 - f * 0.3, y);
   cairo_stroke (cr);
@@ -284,7 +308,8 @@ draw_grid (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *cr)
   double cell = r->width / CS_SESSION_SIDE;
 
   cairo_set_source_rgb (cr, TEXT_RGB);
-  show (cr, _("What the network sees: 28 × 28"), r->x, r->y - f * 0.6, f * 1.2, TRUE, 0, 1);
+  show_title (cr, _("What the network sees: 28 × 28"), r->x, r->y - f * 0.6, f,
+              l->digit.x - r->x - f);
 
   /* cells edge to edge, without antialiasing seams between them */
   cairo_save (cr);
@@ -304,7 +329,7 @@ draw_grid (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *cr)
   if (cell >= 6)
     {
       cairo_set_source_rgba (cr, 0, 0, 0, 0.07);
-      cairo_set_line_width (cr, 1);
+      cairo_set_line_width (cr, 1 * cs_style_line ());
       for (int i = 1; i < CS_SESSION_SIDE; i++)
         {
           double x = round (r->x + i * cell) + 0.5, y = round (r->y + i * cell) + 0.5;
@@ -316,7 +341,7 @@ draw_grid (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *cr)
       cairo_stroke (cr);
     }
   cairo_set_source_rgb (cr, FRAME_RGB);
-  cairo_set_line_width (cr, 1);
+  cairo_set_line_width (cr, 1 * cs_style_line ());
   cairo_rectangle (cr, r->x - 0.5, r->y - 0.5, r->width + 1, r->height + 1);
   cairo_stroke (cr);
 
@@ -333,7 +358,7 @@ draw_probabilities (const CsDrawViewState *state, const CsDrawViewLayout *l, cai
   char text[64];
 
   cairo_set_source_rgb (cr, TEXT_RGB);
-  show (cr, _("Prediction"), d->x, d->y - f * 0.6, f * 1.2, TRUE, 0, 1);
+  show_title (cr, _("Prediction"), d->x, d->y - f * 0.6, f, d->width);
 
   /* the digit, big, and how sure the network is */
   double size = d->height;
@@ -431,6 +456,17 @@ cs_draw_view_state_draw (const CsDrawViewState *state, cairo_t *cr, int width, i
   draw_arrow (&l, cr);
   draw_grid (state, &l, cr);
   draw_probabilities (state, &l, cr);
+  if (state->highlight != NULL)
+    {
+      const CsDrawRect *r = g_str_equal (state->highlight, "canvas") ? &l.canvas
+                            : g_str_equal (state->highlight, "input") ? &l.grid
+                            : NULL;
+      if (r != NULL)
+        cs_view_draw_highlight (cr, r->x, r->y, r->width, r->height, l.font);
+      else if (g_str_equal (state->highlight, "probabilities"))
+        cs_view_draw_highlight (cr, l.digit.x, l.digit.y, l.digit.width,
+                                l.bars.y + l.bars.height - l.digit.y, l.font);
+    }
   cairo_restore (cr);
 }
 
@@ -482,7 +518,16 @@ cs_draw_view_draw (CsView *view, cairo_t *cr, int width, int height)
 static void
 cs_draw_view_iface_init (CsViewInterface *iface)
 {
+  static const char *const highlights[] = { "canvas", "input", "probabilities", NULL };
+
   iface->draw = cs_draw_view_draw;
+  iface->highlights = highlights;
+}
+
+static void
+on_highlight_changed (CsDrawView *self)
+{
+  self->state.highlight = cs_view_get_highlight (CS_VIEW (self));
 }
 
 static void
@@ -811,6 +856,7 @@ cs_draw_view_init (CsDrawView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   cs_draw_view_state_init (&self->state);
+  g_signal_connect (self, "highlight-changed", G_CALLBACK (on_highlight_changed), NULL);
   self->undo = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   self->gray = g_new (float, CS_DRAW_VIEW_RASTER * CS_DRAW_VIEW_RASTER);
 

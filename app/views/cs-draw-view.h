@@ -43,6 +43,8 @@ typedef struct
   double       brush;          /* diameter, canvas units */
   CsPrediction prediction;     /* what the session made of the canvas */
   const char  *model_title;    /* "SimpleCNN" (not owned) */
+  const char  *highlight;      /* "canvas", "input", "probabilities" or NULL
+                                * (interned; cs_view_set_highlight ()) */
 } CsDrawViewState;
 
 typedef struct

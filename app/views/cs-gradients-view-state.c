@@ -16,6 +16,7 @@
  */
 #include "cs-gradients-view.h"
 #include "cs-grid.h"
+#include "cs-style.h"
 
 #include <glib/gi18n.h>
 #include <inttypes.h>
@@ -27,7 +28,7 @@
  */
 
 #define INK        ((CsRgb) { 0.13, 0.13, 0.13 })
-#define MUTED      ((CsRgb) { 0.38, 0.38, 0.38 })
+#define MUTED      (cs_style_high_contrast () ? CS_GRID_INK : (CsRgb) { 0.38, 0.38, 0.38 })
 #define GRID_LINE  ((CsRgb) { 0.88, 0.88, 0.88 })
 #define AXIS       ((CsRgb) { 0.55, 0.55, 0.55 })
 #define TOTAL      ((CsRgb) { 0.33, 0.33, 0.33 })   /* the whole gradient's line */
@@ -724,7 +725,7 @@ compute_layout (const CsGradientsViewState *state, int width, int height, Layout
 {
   memset (layout, 0, sizeof *layout);
   double W = width, H = height;
-  double f = layout->font = CLAMP (13.0 * MIN (W / 1280.0, H / 800.0), 9.0, 34.0);
+  double f = layout->font = CLAMP (13.0 * MIN (W / 1280.0, H / 800.0), 9.0, 34.0) * cs_style_type ();
   double m = layout->margin = round (f * 1.2);
   layout->title = rect (m, m * 0.6, W - 2 * m, f * 1.7);
   if (W < 36 * f || H < 28 * f)
@@ -807,7 +808,7 @@ frame (cairo_t *cr, graphene_rect_t r, CsRgb c)
 {
   cairo_save (cr);
   set_rgb (cr, c);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   cairo_rectangle (cr, round (r.origin.x) - 0.5, round (r.origin.y) - 0.5,
                    round (r.size.width) + 1, round (r.size.height) + 1);
   cairo_stroke (cr);
@@ -832,7 +833,7 @@ draw_legend (cairo_t *cr, double limit, graphene_rect_t box, double font)
       cairo_fill (cr);
     }
   set_rgb (cr, AXIS);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   cairo_rectangle (cr, x + 0.5, y + 0.5, w - 1, bar_h - 1);
   cairo_stroke (cr);
   g_autofree char *lo = format_number (-limit, 2);
@@ -891,7 +892,7 @@ draw_axes (const CsGradientsViewState *state, const Layout *layout, cairo_t *cr)
   double f = layout->font, size = f * 0.85;
   double x0 = p.origin.x, x1 = right_of (p), y0 = p.origin.y, y1 = bottom_of (p);
   cairo_save (cr);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
 
   /* decades: a grid line and a label every `every` decades, where they fit */
   int n_dec = layout->hi_e - layout->lo_e;
@@ -1399,7 +1400,7 @@ draw_value_cell (cairo_t *cr, graphene_rect_t r, double limit, double v, double 
   cairo_rectangle (cr, r.origin.x, r.origin.y, r.size.width, r.size.height);
   cairo_fill (cr);
   set_rgb (cr, AXIS);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   cairo_rectangle (cr, r.origin.x + 0.5, r.origin.y + 0.5, r.size.width - 1, r.size.height - 1);
   cairo_stroke (cr);
   g_autofree char *text = format_number (v, 3);
@@ -1632,6 +1633,15 @@ cs_gradients_view_state_draw (const CsGradientsViewState *state, cairo_t *cr, in
   draw_title (state, &layout, cr);
   draw_plot (state, &layout, cr);
   draw_weights (state, &layout, cr);
+  if (state->highlight != NULL)
+    {
+      const graphene_rect_t *r = g_str_equal (state->highlight, "norms") ? &layout.plot_band
+                                 : g_str_equal (state->highlight, "weights") ? &layout.weights_band
+                                 : NULL;
+      if (r != NULL)
+        cs_view_draw_highlight (cr, r->origin.x, r->origin.y, r->size.width, r->size.height,
+                                layout.font);
+    }
   cairo_restore (cr);
 }
 

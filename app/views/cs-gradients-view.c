@@ -57,7 +57,16 @@ cs_gradients_view_draw (CsView *view, cairo_t *cr, int width, int height)
 static void
 cs_gradients_view_view_init (CsViewInterface *iface)
 {
+  static const char *const highlights[] = { "norms", "weights", NULL };
+
   iface->draw = cs_gradients_view_draw;
+  iface->highlights = highlights;
+}
+
+static void
+on_highlight_changed (CsGradientsView *self)
+{
+  self->state.highlight = cs_view_get_highlight (CS_VIEW (self));
 }
 
 static void
@@ -320,6 +329,7 @@ cs_gradients_view_init (CsGradientsView *self)
 {
   self->norms = cs_gradient_norms_new ();
   cs_gradients_view_state_init (&self->state);
+  g_signal_connect (self, "highlight-changed", G_CALLBACK (on_highlight_changed), NULL);
   self->state.norms = self->norms;
 
   GtkLayoutManager *box = gtk_widget_get_layout_manager (GTK_WIDGET (self));

@@ -81,6 +81,7 @@ typedef struct
   CsGradientsShow show;
   gboolean smooth;               /* smoothed lines over a faint band of the raw norms */
   int cursor;                    /* an element of the weight; −1: none */
+  const char *highlight;         /* "norms", "weights" or NULL (cs_view_set_highlight ()) */
 } CsGradientsViewState;
 
 void         cs_gradients_view_state_init            (CsGradientsViewState       *state);

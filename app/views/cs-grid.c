@@ -90,7 +90,8 @@ cs_grid_draw_text (cairo_t *cr, const char *text, double size, gboolean bold, do
 double
 cs_grid_mark_width (double cell)
 {
-  return MAX (2.0, round (cell * 0.06));
+  /* thicker for a projector, but still clear of the number */
+  return MAX (2.0, round (cell * (cs_style_get_presentation () ? 0.08 : 0.06)));
 }
 
 static double
@@ -102,7 +103,7 @@ side (const cairo_rectangle_t *r)
 static void
 cell_border (cairo_t *cr, const cairo_rectangle_t *r)
 {
-  double lw = MAX (1.0, side (r) / 60.0);
+  double lw = MAX (1.0, side (r) / 60.0) * cs_style_line ();
 
   cairo_set_source_rgb (cr, 0.55, 0.55, 0.55);
   cairo_set_line_width (cr, lw);
@@ -117,7 +118,7 @@ static gboolean
 cell_text (cairo_t *cr, const cairo_rectangle_t *r, const char *text, CsRgb color,
            gboolean italic)
 {
-  double full = side (r) * 0.36, size = full, w, h;
+  double full = side (r) * (cs_style_get_presentation () ? 0.44 : 0.36), size = full, w, h;
 
   if (full < MIN_CELL_FONT)
     return FALSE;  /* (without measuring: a big grid has thousands of cells) */

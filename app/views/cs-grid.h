@@ -16,13 +16,15 @@
 #include <pango/pangocairo.h>
 
 #include "cs-palette.h"
+#include "cs-style.h"
 
 G_BEGIN_DECLS
 
 /* The colours the marks are drawn with: the tests look for them. */
 #define CS_GRID_BACKGROUND   ((CsRgb) { 0.98, 0.98, 0.98 })
 #define CS_GRID_INK          ((CsRgb) { 0.12, 0.12, 0.12 })  /* text */
-#define CS_GRID_INK_DIM      ((CsRgb) { 0.36, 0.36, 0.36 })  /* hints, captions */
+#define CS_GRID_INK_DIM      (cs_style_high_contrast () ? CS_GRID_INK : CS_GRID_INK_SOFT)
+#define CS_GRID_INK_SOFT     ((CsRgb) { 0.36, 0.36, 0.36 })  /* hints, captions */
 #define CS_GRID_PADDING      ((CsRgb) { 0.80, 0.80, 0.80 })  /* no palette colour is grey */
 #define CS_GRID_WINDOW       ((CsRgb) { 0.10, 0.10, 0.10 })  /* outer line of a window cell */
 #define CS_GRID_WINNER       ((CsRgb) { 1.00, 0.69, 0.00 })  /* gold: the max-pool winner */

@@ -21,6 +21,7 @@
  * The widget around it is in cs-network-view.c.
  */
 #include "cs-network-view.h"
+#include "cs-style.h"
 
 #include <glib/gi18n.h>
 #include <inttypes.h>
@@ -524,7 +525,7 @@ compute_layout (const CsNetworkViewState *state, int width, int height, Layout *
 {
   memset (layout, 0, sizeof *layout);
   double W = width, H = height;
-  layout->font = CLAMP (13.0 * MIN (W / 1280.0, H / 800.0), 9.0, 34.0);
+  layout->font = CLAMP (13.0 * MIN (W / 1280.0, H / 800.0), 9.0, 34.0) * cs_style_type ();
   layout->margin = round (layout->font * 1.2);
   layout->title = rect (layout->margin, layout->margin * 0.6, W - 2 * layout->margin,
                         layout->font * 1.7);
@@ -662,7 +663,8 @@ set_ink (cairo_t *cr)
 static void
 set_muted (cairo_t *cr)
 {
-  cairo_set_source_rgb (cr, 0.38, 0.38, 0.38);
+  double v = cs_style_high_contrast () ? 0.12 : 0.38;
+  cairo_set_source_rgb (cr, v, v, v);
 }
 
 /* The highlight of a selection: orange, apart from both palettes' hues. */
@@ -719,7 +721,7 @@ frame (cairo_t *cr, graphene_rect_t r)
 {
   cairo_save (cr);
   cairo_set_source_rgb (cr, 0.62, 0.62, 0.62);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   cairo_rectangle (cr, r.origin.x - 0.5, r.origin.y - 0.5, r.size.width + 1, r.size.height + 1);
   cairo_stroke (cr);
   cairo_restore (cr);
@@ -834,7 +836,7 @@ draw_legend (cairo_t *cr, CsPaletteKind kind, double limit, const char *caption,
       cairo_fill (cr);
     }
   cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   cairo_rectangle (cr, x + 0.5, y + 0.5, w - 1, bar_h - 1);
   cairo_stroke (cr);
   char num[32], text[48];
@@ -977,7 +979,7 @@ draw_units (const CsNetworkViewState *state, const Layout *layout, const Column 
   /* a hairline around each cell, so that white (zero) units still show */
   cairo_save (cr);
   cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.45);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   for (guint i = 0; i < col->n_items; i++)
     {
       graphene_rect_t r = item_rect (col, i);
@@ -1075,7 +1077,7 @@ draw_outputs (const CsNetworkViewState *state, const Layout *layout, const Colum
       else
         text[0] = '\0';
       cairo_set_source_rgb (cr, 0.55, 0.55, 0.55);
-      cairo_set_line_width (cr, 1.0);
+      cairo_set_line_width (cr, 1.0 * cs_style_line ());
       cairo_rectangle (cr, bar_x + 0.5, cy - bar_h / 2 + 0.5, bar_w - 1, bar_h - 1);
       cairo_stroke (cr);
       set_ink (cr);
@@ -1839,6 +1841,29 @@ cs_network_view_state_init (CsNetworkViewState *state)
   state->n_edges = 64;
 }
 
+/* The lesson's highlight: the first column (input), the last (output), or
+ * all those between (the hidden layers) */
+static void
+draw_highlight (const CsNetworkViewState *state, const Layout *layout, cairo_t *cr)
+{
+  guint first = 0, last = 0;
+
+  if (state->highlight == NULL || layout->n_columns < 2)
+    return;
+  if (g_str_equal (state->highlight, "input"))
+    first = last = 0;
+  else if (g_str_equal (state->highlight, "output"))
+    first = last = layout->n_columns - 1;
+  else if (g_str_equal (state->highlight, "hidden") && layout->n_columns > 2)
+    first = 1, last = layout->n_columns - 2;
+  else
+    return;
+  graphene_rect_t r = layout->columns[first].area;
+  for (guint k = first + 1; k <= last; k++)
+    graphene_rect_union (&r, &layout->columns[k].area, &r);
+  cs_view_draw_highlight (cr, r.origin.x, r.origin.y, r.size.width, r.size.height, layout->font);
+}
+
 void
 cs_network_view_state_draw (const CsNetworkViewState *state, cairo_t *cr, int width, int height)
 {
@@ -1901,6 +1926,7 @@ cs_network_view_state_draw (const CsNetworkViewState *state, cairo_t *cr, int wi
       outline_selected (cr, r, layout.font);
     }
   draw_detail (state, &layout, cr);
+  draw_highlight (state, &layout, cr);
   cairo_restore (cr);
 }
 

@@ -51,7 +51,16 @@ cs_network_view_draw (CsView *view, cairo_t *cr, int width, int height)
 static void
 cs_network_view_view_init (CsViewInterface *iface)
 {
+  static const char *const highlights[] = { "input", "hidden", "output", NULL };
+
   iface->draw = cs_network_view_draw;
+  iface->highlights = highlights;
+}
+
+static void
+on_highlight_changed (CsNetworkView *self)
+{
+  self->state.highlight = cs_view_get_highlight (CS_VIEW (self));
 }
 
 static void
@@ -224,6 +233,7 @@ static void
 cs_network_view_init (CsNetworkView *self)
 {
   cs_network_view_state_init (&self->state);
+  g_signal_connect (self, "highlight-changed", G_CALLBACK (on_highlight_changed), NULL);
 
   GtkLayoutManager *box = gtk_widget_get_layout_manager (GTK_WIDGET (self));
   gtk_orientable_set_orientation (GTK_ORIENTABLE (box), GTK_ORIENTATION_VERTICAL);

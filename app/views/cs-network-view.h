@@ -48,6 +48,7 @@ typedef struct
   int selected_index;
   guint n_edges;                   /* strongest contributions drawn per pair of layers */
   const char *const *class_names;  /* NULL: "0", "1", … */
+  const char *highlight;           /* "input", "hidden", "output" or NULL (cs_view_set_highlight ()) */
 } CsNetworkViewState;
 
 void     cs_network_view_state_init               (CsNetworkViewState       *state);

@@ -1,5 +1,6 @@
 /* cs-palette.c — heat-map colours and legends */
 #include "cs-palette.h"
+#include "cs-style.h"
 
 #include <math.h>
 #include <pango/pangocairo.h>
@@ -115,7 +116,7 @@ cs_palette_draw_legend (cairo_t      *cr,
       cairo_fill (cr);
     }
   cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   cairo_rectangle (cr, x + 0.5, y + 0.5, width - 1.0, height - 1.0);
   cairo_stroke (cr);
 

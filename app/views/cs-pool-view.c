@@ -248,8 +248,9 @@ pool_text (const CsPoolViewState *state, const PoolLayout *L)
                                                     spec->pool_padding[1], 1);
   g_autofree char *sizes = g_markup_printf_escaped ("%s", _("Pooled size"));
   g_autofree char *hl = g_markup_escape_text (h, -1), *wl = g_markup_escape_text (wf, -1);
-  g_string_append_printf (body, "<span foreground=\"#5c5c5c\">%s</span>   "
-                          "H<sub>out</sub> = %s     W<sub>out</sub> = %s", sizes, hl, wl);
+  g_string_append_printf (body, "<span foreground=\"%s\">%s</span>   "
+                          "H<sub>out</sub> = %s     W<sub>out</sub> = %s", CS_STYLE_DIM_MARKUP, sizes,
+                          hl, wl);
   text.body = wrapped (body->str, L->type, L->text_w);
   g_string_free (body, TRUE);
 
@@ -269,7 +270,7 @@ pool_layout (const CsPoolViewState *state, int width, int height, PoolLayout *L,
 {
   memset (L, 0, sizeof *L);
   L->margin = round (MAX (10.0, 0.025 * MIN (width, height)));
-  L->type = CLAMP (MIN (width / 68.0, height / 44.0), 10.0, 40.0);
+  L->type = CLAMP (MIN (width / 68.0, height / 44.0), 10.0, 40.0) * cs_style_type ();
   L->eq_size = L->type * 1.15;
   L->title_size = L->type * 1.05;
   L->text_x = L->margin;
@@ -390,6 +391,9 @@ pool_layout (const CsPoolViewState *state, int width, int height, PoolLayout *L,
   else
     pool_text_clear (&text);
 }
+
+/* The parts a lesson can point at, by CsPoolGrid */
+static const char *const pool_highlights[] = { "conv", "relu", "pool", "flatten", NULL };
 
 static gboolean
 layout_cell_rect (const PoolLayout *L, CsPoolGrid grid, int row, int col,
@@ -597,6 +601,14 @@ cs_pool_view_state_draw (const CsPoolViewState *state, cairo_t *cr, int width, i
               cs_grid_draw_tag (cr, &r, "max", 0.5, (CsRgb) { 0, 0, 0 }, &CS_GRID_WINNER);
             }
         }
+      for (int i = 0; i <= CS_POOL_GRID_POOL && state->highlight != NULL; i++)
+        if (g_str_equal (state->highlight, pool_highlights[i]))
+          cs_view_draw_highlight (cr, L.grid_x[i], L.grid_y[i], L.cols[i] * L.cell,
+                                  L.rows[i] * L.cell, L.type);
+      if (state->highlight != NULL && g_str_equal (state->highlight, "flatten"))
+        cs_view_draw_highlight (cr, L.flat_x, L.flat_y,
+                                MIN (L.flat_n, L.flat_per_row) * L.flat_cell,
+                                L.flat_rows * (L.flat_cell + L.flat_index_h), L.type);
     }
 
   double y = L.text_y;
@@ -658,6 +670,7 @@ cs_pool_view_get_state (CsPoolView *self, CsPoolViewState *state)
     .error = self->error,
     .hover_row = self->hover_row,
     .hover_col = self->hover_col,
+    .highlight = cs_view_get_highlight (CS_VIEW (self)),
   };
   cs_stepper_get_current (self->stepper, &state->row, &state->col);
 }
@@ -675,6 +688,7 @@ static void
 cs_pool_view_iface_init (CsViewInterface *iface)
 {
   iface->draw = cs_pool_view_draw;
+  iface->highlights = pool_highlights;
 }
 
 static void

@@ -39,6 +39,7 @@ typedef struct
   const char *error;         /* why it was refused (worked == NULL) */
   int row, col;              /* the current pooled cell */
   int hover_row, hover_col;  /* the pooled cell under the pointer; −1 for none */
+  const char *highlight;     /* "conv", "relu", "pool", "flatten" or NULL (cs_view_set_highlight ()) */
 } CsPoolViewState;
 
 void     cs_pool_view_state_draw        (const CsPoolViewState *state,

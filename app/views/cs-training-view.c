@@ -3,6 +3,7 @@
 
 #include "cs-grid.h"
 #include "cs-palette.h"
+#include "cs-style.h"
 
 #include <glib/gi18n.h>
 #include <inttypes.h>
@@ -11,9 +12,12 @@
 
 #define BG_RGB      1.0, 1.0, 1.0
 #define TEXT_RGB    0.13, 0.13, 0.15
-#define DIM_RGB     0.40, 0.40, 0.43
+/* captions and axes: in full ink for a projector (cs-style.h) */
+#define DIM_V     (cs_style_high_contrast () ? 0.13 : 0.40)
+#define DIM_RGB     DIM_V, DIM_V, DIM_V
 #define GRID_RGB    0.88, 0.88, 0.90
-#define FRAME_RGB   0.60, 0.60, 0.62
+#define FRAME_V   (cs_style_high_contrast () ? 0.25 : 0.60)
+#define FRAME_RGB   FRAME_V, FRAME_V, FRAME_V
 #define WARN_RGB    0.75, 0.11, 0.16
 
 /* The series: ColorBrewer's Dark2, readable with the common colour
@@ -23,7 +27,7 @@ static const CsRgb TEST_RGB  = { 0.851, 0.373, 0.008 };
 static const CsRgb RIGHT_RGB = { 0.106, 0.620, 0.467 };
 static const CsRgb WRONG_RGB = { 0.75, 0.11, 0.16 };
 static const CsRgb TEXT      = { 0.13, 0.13, 0.15 };
-static const CsRgb DIM       = { 0.40, 0.40, 0.43 };
+#define DIM ((CsRgb) { DIM_RGB })
 static const CsRgb WARN      = { 0.75, 0.11, 0.16 };
 
 /* ---- state ------------------------------------------------------------------ */
@@ -325,7 +329,7 @@ static void
 draw_axes (cairo_t *cr, const Axes *a, double f, gboolean percent)
 {
   char label[32];
-  cairo_set_line_width (cr, 1.0);
+  cairo_set_line_width (cr, 1.0 * cs_style_line ());
   if (a->log)
     {
       for (int e = (int) floor (log10 (a->y0)); e <= (int) ceil (log10 (a->y1)); e++)
@@ -389,7 +393,7 @@ draw_raw (cairo_t *cr, const Axes *a, const CsTrainRecord *recs, gsize n, gsize 
                    ceil (a->area.y + a->area.height) - cy);
   cairo_clip (cr);
   cairo_set_source_rgba (cr, c.r, c.g, c.b, 0.45);
-  cairo_set_line_width (cr, 1.5);
+  cairo_set_line_width (cr, 1.5 * cs_style_line ());
   if (n <= (gsize) cols / 2)
     {
       /* few batches: a thin line through each */
@@ -406,7 +410,7 @@ draw_raw (cairo_t *cr, const Axes *a, const CsTrainRecord *recs, gsize n, gsize 
             cairo_move_to (cr, x, y);
           pen = TRUE;
         }
-      cairo_set_line_width (cr, 1.0);
+      cairo_set_line_width (cr, 1.0 * cs_style_line ());
       cairo_stroke (cr);
       cairo_restore (cr);
       return;
@@ -490,7 +494,7 @@ static void
 draw_evals (cairo_t *cr, const Axes *a, const CsTrainHistory *h, gboolean accuracy, CsRgb c, double f)
 {
   cs_palette_set_source (cr, c);
-  cairo_set_line_width (cr, 2.0);
+  cairo_set_line_width (cr, 2.0 * cs_style_line ());
   for (guint i = 0; i < h->evals->len; i++)
     {
       const CsTrainEval *e = &g_array_index (h->evals, CsTrainEval, i);
@@ -733,7 +737,19 @@ draw_update (const CsTrainingViewState *state, cairo_t *cr, const Rect *r, doubl
       return;
     }
   g_autofree char *t = cs_weight_update_to_text (&u);
-  paragraph (cr, t, f * 0.85, FALSE, TRUE, r->x, y, r->width, TEXT);
+  /* smaller where the lines would run out of the figure (presentation's
+   * larger type, a short window) */
+  double size = f * 0.85;
+  for (int i = 0; i < 6; i++, size *= 0.9)
+    {
+      PangoLayout *layout = paragraph_layout (t, size, FALSE, TRUE, r->width);
+      int w, h;
+      pango_layout_get_pixel_size (layout, &w, &h);
+      g_object_unref (layout);
+      if (y + h <= r->y + r->height)
+        break;
+    }
+  paragraph (cr, t, size, FALSE, TRUE, r->x, y, r->width, TEXT);
 }
 
 /* What the diagnostics and the last error say, on top of everything. */
@@ -759,7 +775,7 @@ cs_training_view_state_draw (const CsTrainingViewState *state, cairo_t *cr, int 
   cairo_save (cr);
   cairo_set_source_rgb (cr, BG_RGB);
   cairo_paint (cr);
-  double f = CLAMP (MIN (width / 80.0, height / 45.0), 9.0, 28.0);
+  double f = CLAMP (MIN (width / 80.0, height / 45.0), 9.0, 28.0) * cs_style_type ();
   double pad = f;
 
   if (!state->running)
@@ -799,6 +815,14 @@ cs_training_view_state_draw (const CsTrainingViewState *state, cairo_t *cr, int 
                              window, smooth);
   draw_plot (state, cr, &acc, f, TRUE, smooth);
   g_free (smooth);
+  if (state->highlight != NULL)
+    {
+      const Rect *r = g_str_equal (state->highlight, "loss") ? &loss
+                      : g_str_equal (state->highlight, "accuracy") ? &acc
+                      : NULL;
+      if (r != NULL)
+        cs_view_draw_highlight (cr, r->x, r->y, r->width, r->height, f);
+    }
 
   double used = draw_batch (state, cr, &side, f);
   Rect upd = { side.x, side.y + used, side.width, side.height - used };
@@ -877,7 +901,28 @@ cs_training_view_draw (CsView *view, cairo_t *cr, int width, int height)
 static void
 cs_training_view_iface_init (CsViewInterface *iface)
 {
+  static const char *const highlights[] = { "loss", "accuracy", "play", "step", "reset", NULL };
+
   iface->draw = cs_training_view_draw;
+  iface->highlights = highlights;
+}
+
+/* The plots are drawn with the outline; the buttons get a style class
+ * (style.css). */
+static void
+on_highlight_changed (CsTrainingView *self)
+{
+  const char *h = cs_view_get_highlight (CS_VIEW (self));
+  const struct { const char *name; GtkWidget *button; } buttons[] = {
+    { "play", self->play_button }, { "step", self->step_button }, { "reset", self->reset_button },
+  };
+
+  self->state.highlight = h;
+  for (guint i = 0; i < G_N_ELEMENTS (buttons); i++)
+    if (g_strcmp0 (h, buttons[i].name) == 0)
+      gtk_widget_add_css_class (buttons[i].button, "lesson-highlight");
+    else
+      gtk_widget_remove_css_class (buttons[i].button, "lesson-highlight");
 }
 
 static void
@@ -1307,6 +1352,7 @@ static void
 cs_training_view_init (CsTrainingView *self)
 {
   cs_training_view_state_init (&self->state);
+  g_signal_connect (self, "highlight-changed", G_CALLBACK (on_highlight_changed), NULL);
   self->syncing = TRUE;   /* no commands until constructed */
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
                                   GTK_ORIENTATION_VERTICAL);

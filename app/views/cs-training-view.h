@@ -41,6 +41,8 @@ typedef struct
   CsTrainingFrame *frame;          /* not owned; NULL: none yet */
   CsTrainingFrame *previous;       /* the frame before it, or NULL */
   gboolean log_scale;              /* the loss on a log axis */
+  const char *highlight;           /* "loss", "accuracy" or NULL (the figure's part of
+                                    * cs_view_set_highlight ()) */
 } CsTrainingViewState;
 
 void     cs_training_view_state_init (CsTrainingViewState *state);

@@ -1,18 +1,93 @@
 /* cs-view.c — drawing and exporting views through one draw function */
 #include "cs-view.h"
+#include "cs-style.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <unistd.h>
 
 G_DEFINE_INTERFACE (CsView, cs_view, GTK_TYPE_WIDGET)
 
+static GQuark highlight_quark;
+
 static void
 cs_view_default_init (CsViewInterface *iface)
 {
+  highlight_quark = g_quark_from_static_string ("cs-view-highlight");
+  /* CsView::highlight-changed: the highlight was set (to a new name or
+   * none); views with widgets to mark (a button) follow it here. */
+  g_signal_new ("highlight-changed", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0,
+                NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+/* The view and its children: a view's figure is often a drawing area of
+ * its own. */
+static void
+queue_draw_tree (GtkWidget *widget)
+{
+  gtk_widget_queue_draw (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    queue_draw_tree (child);
+}
+
+gboolean
+cs_view_has_highlight (CsView *self, const char *name)
+{
+  g_return_val_if_fail (CS_IS_VIEW (self), FALSE);
+
+  const char *const *names = CS_VIEW_GET_IFACE (self)->highlights;
+  return name != NULL && names != NULL && g_strv_contains (names, name);
+}
+
+void
+cs_view_set_highlight (CsView *self, const char *name)
+{
+  g_return_if_fail (CS_IS_VIEW (self));
+  g_return_if_fail (name == NULL || cs_view_has_highlight (self, name));
+
+  const char *interned = g_intern_string (name);
+  if (g_object_get_qdata (G_OBJECT (self), highlight_quark) == interned)
+    return;
+  g_object_set_qdata (G_OBJECT (self), highlight_quark, (gpointer) interned);
+  queue_draw_tree (GTK_WIDGET (self));
+  g_signal_emit_by_name (self, "highlight-changed");
+}
+
+const char *
+cs_view_get_highlight (CsView *self)
+{
+  g_return_val_if_fail (CS_IS_VIEW (self), NULL);
+  return g_object_get_qdata (G_OBJECT (self), highlight_quark);
+}
+
+void
+cs_view_draw_highlight (cairo_t *cr, double x, double y, double w, double h, double type)
+{
+  double lw = MAX (3.0, round (type * 0.25)) * cs_style_line ();
+  /* just outside the box: clear of a title right above it */
+  double grow = lw / 2 + 0.5, r = MIN (type * 0.6, MIN (w, h) / 2 + grow);
+
+  x -= grow, y -= grow, w += 2 * grow, h += 2 * grow;
+  cairo_save (cr);
+  cairo_new_sub_path (cr);
+  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
+  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
+  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
+  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
+  cairo_close_path (cr);
+  /* a white line under the purple keeps it visible on any colour */
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_set_line_width (cr, lw + 2);
+  cairo_stroke_preserve (cr);
+  cairo_set_source_rgb (cr, CS_VIEW_HIGHLIGHT_RGB);
+  cairo_set_line_width (cr, lw);
+  cairo_stroke (cr);
+  cairo_restore (cr);
 }
 
 void

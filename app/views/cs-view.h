@@ -27,12 +27,37 @@ struct _CsViewInterface
 
   /* Draws the whole view into (0, 0, width, height) of cr. */
   void (*draw) (CsView *self, cairo_t *cr, int width, int height);
+
+  /* The parts of the view a lesson page can point at ("kernel", "loss",
+   * …), NULL-terminated; NULL when there are none. */
+  const char *const *highlights;
 };
+
+/* The colour of a highlight's outline: a vivid purple no palette uses. */
+#define CS_VIEW_HIGHLIGHT_RGB 0.57, 0.25, 0.67
 
 void     cs_view_draw               (CsView         *self,
                                      cairo_t        *cr,
                                      int             width,
                                      int             height);
+
+/* Whether the view knows the highlight name. */
+gboolean    cs_view_has_highlight    (CsView         *self,
+                                      const char     *name);
+/* Points at the part of the view called name (one of its highlights), or
+ * at nothing (NULL); redraws and emits CsView::highlight-changed. */
+void        cs_view_set_highlight    (CsView         *self,
+                                      const char     *name);
+/* The highlight (an interned string), or NULL. */
+const char *cs_view_get_highlight    (CsView         *self);
+/* Draws the highlight's emphasis round the box (x, y, w, h): a thick
+ * rounded outline a little outside it, for type of size type. */
+void        cs_view_draw_highlight   (cairo_t        *cr,
+                                      double          x,
+                                      double          y,
+                                      double          w,
+                                      double          h,
+                                      double          type);
 
 /* Snapshots a view by its draw function: for a view's snapshot vfunc. */
 void     cs_view_snapshot_by_draw   (CsView         *self,
