@@ -2156,16 +2156,18 @@ cs_trainer_peek_batch (CsTrainer     *self,
   g_return_val_if_fail (self != NULL, 0);
   const Run *r = &self->run;
   g_return_val_if_fail (g_thread_self () == r->thread, 0);
+  /* a checkpoint shown has no batch of its own at hand */
+  guint n = r->viewing >= 0 ? 0 : r->batch_n;
 
   if (x != NULL)
-    *x = r->batch_n ? r->x : NULL;
+    *x = n ? r->x : NULL;
   if (labels != NULL)
-    *labels = r->batch_n ? r->y : NULL;
+    *labels = n ? r->y : NULL;
   if (probs != NULL)
-    *probs = r->batch_n ? r->probs : NULL;
+    *probs = n ? r->probs : NULL;
   if (probs_after != NULL)
-    *probs_after = r->batch_n && isfinite (r->status.loss_after) ? r->probs_after : NULL;
-  return r->batch_n;
+    *probs_after = n && isfinite (r->status.loss_after) ? r->probs_after : NULL;
+  return n;
 }
 
 void

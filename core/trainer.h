@@ -317,7 +317,7 @@ void          cs_trainer_invoke            (CsTrainer             *trainer,
  * (n, classes). probs_after, when not NULL, gets those after the update:
  * only when the batch was the last of a cs_trainer_step () (the status's
  * loss_after is then a number), else NULL. Returns n: 0 before the first
- * batch of a run. */
+ * batch of a run, and while a checkpoint is shown. */
 guint         cs_trainer_peek_batch        (CsTrainer             *trainer,
                                             const float          **x,
                                             const gint32         **labels,
