@@ -622,6 +622,53 @@ test_commands_while_playing (void)
   g_assert_cmpint (s->checkpoints[0], ==, 0);
 }
 
+/* The same on a GPU, where there is one: the block goes through the
+ * device's copies (checkpoints, rewind) and its copy and fill (freeze,
+ * zero). */
+static void
+test_device (void)
+{
+  g_autoptr(CsTrainer) t = new_trainer (5);
+  cs_trainer_set_device (t, "cuda");
+  wait_idle (t);
+  if (!g_str_equal (status_of (t)->device, "cuda"))
+    {
+      g_autofree char *why = g_strdup_printf ("no GPU: %s", status_of (t)->error);
+      g_test_skip (why);
+      return;
+    }
+  g_autoptr(CsModel) model = model_new ("tiny");
+
+  step_and_wait (t, 10);
+  g_autoptr(Weights) at10 = weights_of (t);
+  step_and_wait (t, 7);
+  cs_trainer_rewind (t, 10);
+  wait_idle (t);
+  g_autoptr(Weights) back = weights_of (t);
+  assert_same (at10, back);
+  step_and_wait (t, 7);
+  g_autoptr(Weights) at17 = weights_of (t);
+  cs_trainer_rewind (t, 10);
+  step_and_wait (t, 7);
+  g_autoptr(Weights) again = weights_of (t);
+  assert_same (at17, again);
+
+  cs_trainer_freeze_unit (t, 1, 3, TRUE);
+  step_and_wait (t, 3);
+  g_autoptr(Weights) frozen = weights_of (t);
+  assert_unit (model, again, frozen, 1, 3, TRUE, TRUE);
+  assert_unit (model, again, frozen, 1, 4, FALSE, FALSE);
+
+  cs_trainer_zero_unit (t, 1, 4);
+  wait_idle (t);
+  g_autoptr(Weights) zeroed = weights_of (t);
+  gsize n;
+  const float *w = row_of (model, zeroed, "1.weight", 4, &n);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (w[i], ==, 0.0f);
+  g_assert_cmpuint (status_of (t)->error_serial, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -643,6 +690,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/core/experiment/freeze/cnn-kernel", "simple-cnn", test_freeze);
   g_test_add_func ("/core/experiment/zero", test_zero);
   g_test_add_func ("/core/experiment/commands-while-playing", test_commands_while_playing);
+  g_test_add_func ("/core/rewind/device", test_device);
 
   int rc = g_test_run ();
   cs_dataset_free (digits_train);
