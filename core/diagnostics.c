@@ -110,6 +110,7 @@ keep_aligned (CsTrainHistory *h, guint from, guint to, gint64 stride)
   float *norms = (float *) h->layer_norms->data;
   gsize w = h->n_layers;
   guint kept = from, len = h->records->len;
+  g_assert (from <= to && to <= len);
   for (guint i = from; i < to; i++)
     if ((rec[i].step - 1) % stride == 0)
       {
@@ -133,8 +134,8 @@ thin (CsTrainHistory *h)
 {
   if (h->max_records > 0 && h->records->len >= h->max_records)
     {
-      guint aged = h->records->len - h->recent;
-      h->n_older = keep_aligned (h, h->n_older, aged, h->stride);
+      guint aged = h->records->len - h->recent;   /* > n_older: it is at most half */
+      h->n_older = keep_aligned (h, MIN (h->n_older, aged), aged, h->stride);
       while (h->n_older > (h->max_records - h->recent) / 2)
         {
           h->stride *= 2;
