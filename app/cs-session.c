@@ -453,14 +453,15 @@ on_training_frame (CsTraining *training, CsSession *self)
       CsSlot *slot = &self->slots[i];
       if (!g_str_equal (slot->name, name) || slot->model == NULL)
         continue;
-      if (slot->training_step < 0 && frame->status.step == 0)
-        return;   /* the run has not started: the checkpoint stays */
+      if (slot->training_step < 0 && frame->status.step == 0 && frame->status.edits == 0)
+        return;   /* the run has not started (nor been changed by hand): the checkpoint stays */
 
       gsize P;
       const float *params = cs_snapshot_get_param_block (frame->snapshot, &P);
       if (params == NULL || P != cs_model_get_n_params (slot->model))
         return;
       memcpy (cs_model_get_params (slot->model), params, P * sizeof (float));
+      _cs_model_set_step (slot->model, frame->status.step);   /* what the views say */
       slot->trained = FALSE;
       slot->training_step = frame->status.step;
       if (i == self->current)

@@ -243,6 +243,8 @@ static void
 on_network_mapped (CsNetworkView *network, CsSession *session)
 {
   cs_network_view_set_snapshot (network, cs_session_get_snapshot (session));
+  /* Freeze and Zero act on the training run (made now if need be) */
+  cs_network_view_set_training (network, cs_session_get_training (session, NULL));
 }
 
 /* The Gradients view follows the training run while it is on screen: every

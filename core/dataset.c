@@ -797,6 +797,49 @@ cs_batcher_set_batch_size (CsBatcher *b,
   b->batch_size = batch_size;
 }
 
+/* The state: pos, epoch, the generator, then the order. */
+typedef struct
+{
+  guint32 pos;
+  guint32 epoch;
+  CsRng rng;
+} BatcherState;
+
+gsize
+cs_batcher_state_size_for (guint32 n_examples)
+{
+  return sizeof (BatcherState) + (gsize) n_examples * sizeof (guint32);
+}
+
+gsize
+cs_batcher_state_size (const CsBatcher *b)
+{
+  g_return_val_if_fail (b != NULL, 0);
+  return cs_batcher_state_size_for (b->ds->n);
+}
+
+void
+cs_batcher_save_state (const CsBatcher *b, gpointer state)
+{
+  g_return_if_fail (b != NULL && state != NULL);
+  BatcherState head = { .pos = b->pos, .epoch = b->epoch, .rng = b->rng };
+  memcpy (state, &head, sizeof head);
+  memcpy ((char *) state + sizeof head, b->order, (gsize) b->ds->n * sizeof (guint32));
+}
+
+void
+cs_batcher_restore_state (CsBatcher *b, gconstpointer state)
+{
+  g_return_if_fail (b != NULL && state != NULL);
+  BatcherState head;
+  memcpy (&head, state, sizeof head);
+  g_return_if_fail (head.pos <= b->ds->n);
+  b->pos = head.pos;
+  b->epoch = head.epoch;
+  b->rng = head.rng;
+  memcpy (b->order, (const char *) state + sizeof head, (gsize) b->ds->n * sizeof (guint32));
+}
+
 void
 cs_batcher_free (CsBatcher *b)
 {

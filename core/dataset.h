@@ -132,6 +132,15 @@ guint32    cs_batcher_batch_size       (const CsBatcher *b);
  * is served twice or skipped in it. */
 void       cs_batcher_set_batch_size   (CsBatcher       *b,
                                         guint32          batch_size);
+/* Where it is in its order (position, epoch, generator, the order), as
+ * cs_batcher_state_size () bytes: saved, and restored into a batcher of the
+ * same split, it serves the same batches again (at its own batch size). */
+gsize      cs_batcher_state_size       (const CsBatcher *b);
+gsize      cs_batcher_state_size_for   (guint32          n_examples);
+void       cs_batcher_save_state       (const CsBatcher *b,
+                                        gpointer         state);
+void       cs_batcher_restore_state    (CsBatcher       *b,
+                                        gconstpointer    state);
 void       cs_batcher_free             (CsBatcher       *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsDataset, cs_dataset_free)

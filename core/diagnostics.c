@@ -3,8 +3,11 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- the history ------------------------------------------------------ */
+
+static void reserve (CsTrainHistory *h);
 
 CsTrainHistory *
 cs_train_history_new (guint n_layers, const char * const *layer_titles)
@@ -42,12 +45,170 @@ cs_train_history_reset (CsTrainHistory *h, guint64 generation, guint n_layers,
   g_array_set_size (h->records, 0);
   g_array_set_size (h->layer_norms, 0);
   g_array_set_size (h->evals, 0);
+  h->revision++;
+  h->n_older = 0;
+  h->stride = 1;
+  reserve (h);
+}
+
+void
+cs_train_history_limits_init (CsTrainHistoryLimits *limits)
+{
+  g_return_if_fail (limits != NULL);
+  *limits = (CsTrainHistoryLimits) {
+    .max_records = 16384,
+    .recent = 4096,
+    .max_evals = 1024,
+  };
+}
+
+static gsize
+pow2_at_least (gsize n)
+{
+  gsize p = 1;
+  while (p < n)
+    p <<= 1;
+  return n ? p : 0;
+}
+
+gsize
+cs_train_history_limits_bytes (const CsTrainHistoryLimits *limits, guint n_layers)
+{
+  if (limits == NULL || limits->max_records == 0 || limits->max_evals == 0)
+    return 0;
+  /* a GArray's storage is a power of two of bytes */
+  return pow2_at_least ((gsize) limits->max_records * sizeof (CsTrainRecord))
+         + pow2_at_least ((gsize) limits->max_records * n_layers * sizeof (float))
+         + pow2_at_least ((gsize) limits->max_evals * sizeof (CsTrainEval));
+}
+
+/* Keeps the elements 0, 2, 4, … of the first `older` of a (row elements of
+ * width each, as the records' layer norms are), and all after them. */
+static void
+drop_every_other (GArray *a, guint older, guint width)
+{
+  if (width == 0)
+    return;
+  gsize size = g_array_get_element_size (a) * width;
+  char *data = a->data;
+  guint kept = 0;
+  for (guint i = 0; i < older; i += 2, kept++)
+    if (kept != i)
+      memcpy (data + kept * size, data + i * size, size);
+  guint rows = a->len / width;
+  memmove (data + kept * size, data + older * size, (rows - older) * size);
+  g_array_set_size (a, (kept + rows - older) * width);
+}
+
+/* Keeps, of records [from, to), those whose step − 1 is a multiple of
+ * stride (and their layer norms), closing the gap; returns where the kept
+ * ones end. */
+static guint
+keep_aligned (CsTrainHistory *h, guint from, guint to, gint64 stride)
+{
+  CsTrainRecord *rec = (CsTrainRecord *) h->records->data;
+  float *norms = (float *) h->layer_norms->data;
+  gsize w = h->n_layers;
+  guint kept = from, len = h->records->len;
+  g_assert (from <= to && to <= len);
+  for (guint i = from; i < to; i++)
+    if ((rec[i].step - 1) % stride == 0)
+      {
+        if (kept != i)
+          {
+            rec[kept] = rec[i];
+            memcpy (norms + kept * w, norms + i * w, w * sizeof (float));
+          }
+        kept++;
+      }
+  memmove (rec + kept, rec + to, (len - to) * sizeof (CsTrainRecord));
+  memmove (norms + kept * w, norms + to * w, (len - to) * w * sizeof (float));
+  g_array_set_size (h->records, kept + len - to);
+  g_array_set_size (h->layer_norms, (gsize) (kept + len - to) * w);
+  return kept;
+}
+
+/* Thins what exceeds the limits (see cs_train_history_set_limits ()). */
+static void
+thin (CsTrainHistory *h)
+{
+  if (h->max_records > 0 && h->records->len >= h->max_records)
+    {
+      guint aged = h->records->len - h->recent;   /* > n_older: it is at most half */
+      h->n_older = keep_aligned (h, MIN (h->n_older, aged), aged, h->stride);
+      while (h->n_older > (h->max_records - h->recent) / 2)
+        {
+          h->stride *= 2;
+          h->n_older = keep_aligned (h, 0, h->n_older, h->stride);
+        }
+      h->revision++;
+    }
+  if (h->max_evals > 0 && h->evals->len >= h->max_evals)
+    {
+      drop_every_other (h->evals, h->evals->len, 1);
+      h->revision++;
+    }
+}
+
+/* Storage for the bounded arrays, reserved once. */
+static void
+reserve (CsTrainHistory *h)
+{
+  guint len = h->records->len, evals = h->evals->len;
+  if (h->max_records > 0)
+    {
+      g_array_set_size (h->records, MAX (len, h->max_records));
+      g_array_set_size (h->layer_norms, MAX (len, h->max_records) * h->n_layers);
+      g_array_set_size (h->records, len);
+      g_array_set_size (h->layer_norms, (gsize) len * h->n_layers);
+    }
+  if (h->max_evals > 0)
+    {
+      g_array_set_size (h->evals, MAX (evals, h->max_evals));
+      g_array_set_size (h->evals, evals);
+    }
+}
+
+void
+cs_train_history_set_limits (CsTrainHistory *h, const CsTrainHistoryLimits *limits)
+{
+  g_return_if_fail (h != NULL && limits != NULL);
+  g_return_if_fail (limits->max_records == 0 || limits->max_records >= 4);
+  g_return_if_fail (limits->max_evals == 0 || limits->max_evals >= 4);
+  h->max_records = limits->max_records;
+  h->recent = limits->max_records ? MIN (limits->recent, limits->max_records / 2) : 0;
+  h->n_older = 0;   /* what is held is thinned again from the start */
+  h->max_evals = limits->max_evals;
+  while ((h->max_records > 0 && h->records->len >= h->max_records)
+         || (h->max_evals > 0 && h->evals->len >= h->max_evals))
+    thin (h);
+  reserve (h);
+}
+
+void
+cs_train_history_truncate (CsTrainHistory *h, gint64 step)
+{
+  g_return_if_fail (h != NULL);
+  guint n = h->records->len;
+  while (n > 0 && g_array_index (h->records, CsTrainRecord, n - 1).step > step)
+    n--;
+  guint e = h->evals->len;
+  while (e > 0 && g_array_index (h->evals, CsTrainEval, e - 1).step > step)
+    e--;
+  if (n == h->records->len && e == h->evals->len)
+    return;
+  g_array_set_size (h->records, n);
+  g_array_set_size (h->layer_norms, (gsize) n * h->n_layers);
+  g_array_set_size (h->evals, e);
+  h->n_older = MIN (h->n_older, n);
+  h->revision++;
 }
 
 void
 cs_train_history_append (CsTrainHistory *h, const CsTrainRecord *record, const float *layer_norms)
 {
   g_return_if_fail (h != NULL && record != NULL);
+  thin (h);
   g_array_append_vals (h->records, record, 1);
   guint old = h->layer_norms->len;
   g_array_set_size (h->layer_norms, old + h->n_layers);
@@ -60,6 +221,7 @@ void
 cs_train_history_add_eval (CsTrainHistory *h, const CsTrainEval *eval)
 {
   g_return_if_fail (h != NULL && eval != NULL);
+  thin (h);
   g_array_append_vals (h->evals, eval, 1);
 }
 
@@ -70,10 +232,14 @@ cs_train_history_sync (CsTrainHistory *dst, const CsTrainHistory *src)
 
   gboolean same_run = dst->generation == src->generation && dst->n_layers == src->n_layers
                       && dst->records->len <= src->records->len
-                      && dst->evals->len <= src->evals->len;
+                      && dst->evals->len <= src->evals->len
+                      && dst->revision == src->revision;
   if (!same_run)
-    cs_train_history_reset (dst, src->generation, src->n_layers,
-                            (const char * const *) src->layer_titles);
+    {
+      cs_train_history_reset (dst, src->generation, src->n_layers,
+                              (const char * const *) src->layer_titles);
+      dst->revision = src->revision;
+    }
 
   guint from = dst->records->len;
   if (from < src->records->len)
@@ -88,6 +254,8 @@ cs_train_history_sync (CsTrainHistory *dst, const CsTrainHistory *src)
   if (from < src->evals->len)
     g_array_append_vals (dst->evals, &g_array_index (src->evals, CsTrainEval, from),
                          src->evals->len - from);
+  dst->n_older = src->n_older;
+  dst->stride = src->stride;
 }
 
 /* ---- what goes wrong --------------------------------------------------- */

@@ -64,7 +64,45 @@ typedef struct
                          * layer's parameter gradients; NAN for a layer
                          * without parameters, or when not measured */
   GArray *evals;        /* CsTrainEval, oldest first */
+  /* Bounds (cs_train_history_set_limits (); 0: none) and a count of the
+   * changes that were not appends (a thinning, a rewind), which a copy
+   * kept in step by cs_train_history_sync () must copy whole. */
+  guint max_records;
+  guint recent;
+  guint max_evals;
+  guint64 revision;
+  /* The thinned part: records[0 … n_older − 1] are those whose step − 1
+   * is a multiple of stride; the rest are the latest, all kept. */
+  guint n_older;
+  gint64 stride;
 } CsTrainHistory;
+
+/* Memory for an hour of training stays bounded: when max_records records
+ * are held, the older ones (all but the latest `recent`) are thinned to
+ * every stride-th step (step 1 always kept), the stride doubling (every
+ * 2nd, 4th, … batch) whenever they would take more than half the room, so
+ * the curves still span the whole run, evenly, at full resolution for the
+ * latest `recent` batches. Evaluations: every second one dropped when
+ * max_evals are held. The storage for max_records records is reserved at once:
+ * appending never allocates. */
+typedef struct
+{
+  guint max_records;    /* 16384; 0: no bound */
+  guint recent;         /* 4096: kept at full resolution, < max_records */
+  guint max_evals;      /* 1024; 0: no bound */
+} CsTrainHistoryLimits;
+
+void            cs_train_history_limits_init (CsTrainHistoryLimits *limits);
+/* Applies them now (thinning what is held) and from now on. */
+void            cs_train_history_set_limits (CsTrainHistory             *history,
+                                             const CsTrainHistoryLimits *limits);
+/* The most bytes the records, layer norms and evaluations of a history of
+ * n_layers layers take under limits (array storage; NULL: unbounded, 0). */
+gsize           cs_train_history_limits_bytes (const CsTrainHistoryLimits *limits,
+                                               guint                       n_layers);
+/* Drops the records and evaluations after step (a rewind). */
+void            cs_train_history_truncate (CsTrainHistory      *history,
+                                           gint64               step);
 
 CsTrainHistory *cs_train_history_new      (guint                n_layers,
                                            const char * const  *layer_titles);

@@ -141,6 +141,12 @@ cs_optimizer_get_step (CsOptimizer *opt)
 }
 
 void
+_cs_optimizer_set_step (CsOptimizer *opt, gint64 step)
+{
+  opt->step = step;
+}
+
+void
 cs_optimizer_step (CsOptimizer *opt)
 {
   CsModel *model = opt->model;

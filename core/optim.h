@@ -44,6 +44,8 @@ void         cs_optimizer_set_config (CsOptimizer *opt, const CsOptimConfig *con
 const CsOptimConfig *cs_optimizer_get_config (CsOptimizer *opt);
 void         cs_optimizer_reset      (CsOptimizer *opt);
 gint64       cs_optimizer_get_step   (CsOptimizer *opt);
+/* For a rewind: the count restored with the state it goes with. */
+void         _cs_optimizer_set_step  (CsOptimizer *opt, gint64 step);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsOptimizer, cs_optimizer_free)
 

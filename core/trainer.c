@@ -59,6 +59,10 @@ typedef enum
   CMD_REQUEST_SNAPSHOT,
   CMD_INTERVALS,
   CMD_INVOKE,
+  CMD_SHOW_CHECKPOINT,
+  CMD_REWIND,
+  CMD_ZERO_UNIT,
+  CMD_FREEZE_UNIT,
 } CommandKind;
 
 typedef struct
@@ -66,7 +70,8 @@ typedef struct
   CommandKind kind;
   guint64 generation;          /* RESET, MODEL, DATASET: the one they start */
   guint64 n;                   /* STEP's count, WATCH's index, BATCH_SIZE, SEED */
-  guint n2, n3;                /* INTERVALS */
+  guint n2, n3;                /* INTERVALS; ZERO_UNIT, FREEZE_UNIT: layer, unit */
+  gint64 step;                 /* SHOW_CHECKPOINT, REWIND */
   double lr;
   CsOptimConfig optim;
   CsModel *model;
@@ -80,6 +85,39 @@ typedef struct
   gpointer user_data;
   GDestroyNotify destroy;
 } Command;
+
+/* What a status says of progress, kept with a checkpoint. */
+typedef struct
+{
+  gint64 step, optim_step;
+  guint32 epoch, batch;
+  guint64 examples_seen;
+  double loss, running_loss, running_accuracy;
+  double test_loss, test_accuracy;
+  gint64 test_step;
+} Progress;
+
+/* One point to rewind to: everything training reads and writes. */
+typedef struct
+{
+  gint64 step;
+  float *block;                /* (4P + B) the model's parameter block, host memory */
+  guint8 *batcher;             /* cs_batcher_state_size () bytes */
+  Progress progress;
+  CsOptimKind optim_kind;
+  guint32 epoch;               /* the run's epoch sums */
+  guint64 epoch_examples, epoch_correct;
+  double epoch_loss_sum;
+  guint32 epoch_batches;
+} Checkpoint;
+
+/* Where a frozen unit's numbers lie in the parameter block. */
+typedef struct
+{
+  gsize w_off, w_n;            /* its row of the weight */
+  gsize b_off;                 /* its bias, when has_bias */
+  gboolean has_bias;
+} UnitRange;
 
 typedef struct
 {
@@ -141,6 +179,26 @@ typedef struct
   CsDiagnoseConfig diagnose;
   GString *message;
 
+  /* Rewind: checkpoints[0 … n_checkpoints − 1] oldest first; those after
+   * them up to n_allocated keep their buffers for reuse. */
+  Checkpoint *checkpoints;     /* (max_checkpoints) */
+  guint n_checkpoints, n_allocated;
+  guint max_kept;              /* what fits the bytes allowed, for this model */
+  gsize checkpoint_size;       /* bytes of one */
+  guint checkpoint_interval, max_checkpoints;
+  gsize checkpoint_bytes;
+  int viewing;                 /* the checkpoint shown, or −1 */
+
+  /* Experiments: the frozen units and a scratch for their numbers (3 × the
+   * floats of their ranges, on frozen_be's device) across a step. */
+  CsTrainerUnit frozen[CS_TRAINER_MAX_FROZEN];
+  UnitRange frozen_ranges[CS_TRAINER_MAX_FROZEN];
+  guint n_frozen;
+  float *frozen_scratch;
+  gsize frozen_floats;
+  const CsBackend *frozen_be;
+  guint64 edits;
+
   CsTrainerStatus status;      /* the working copy, published after each round */
 } Run;
 
@@ -186,8 +244,12 @@ cs_trainer_config_init (CsTrainerConfig *config)
     .status_interval_ms = 16,
     .snapshot_interval_ms = 100,
     .evaluate_each_epoch = TRUE,
+    .checkpoint_interval = 50,
+    .max_checkpoints = 32,
+    .checkpoint_bytes = 128 << 20,
   };
   cs_optim_config_init (&config->optim, CS_OPTIM_ADAM);
+  cs_train_history_limits_init (&config->history);
 }
 
 /* ---- the run (trainer thread) ----------------------------------------- */
@@ -329,6 +391,161 @@ describe_run (Run *r)
     }
   else
     s->watch_label = r->watch_label;
+
+  s->n_checkpoints = r->n_checkpoints;
+  for (guint i = 0; i < r->n_checkpoints; i++)
+    s->checkpoints[i] = r->checkpoints[i].step;
+  s->viewing_step = r->viewing >= 0 ? r->checkpoints[r->viewing].step : -1;
+  s->checkpoint_bytes = r->n_allocated * r->checkpoint_size;
+  s->n_frozen = r->n_frozen;
+  memcpy (s->frozen, r->frozen, r->n_frozen * sizeof (CsTrainerUnit));
+  s->edits = r->edits;
+}
+
+/* ---- rewind -------------------------------------------------------------- */
+
+gsize
+cs_trainer_checkpoint_size (CsModel *model, guint32 n_examples)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  gsize P = cs_model_get_n_params (model), B = cs_model_get_n_buffers (model);
+  return sizeof (Checkpoint) + (4 * P + B) * sizeof (float)
+         + cs_batcher_state_size_for (n_examples);
+}
+
+static void
+free_checkpoints (Run *r)
+{
+  for (guint i = 0; i < r->n_allocated; i++)
+    {
+      g_free (r->checkpoints[i].block);
+      g_free (r->checkpoints[i].batcher);
+      r->checkpoints[i].block = NULL;
+      r->checkpoints[i].batcher = NULL;
+    }
+  r->n_checkpoints = r->n_allocated = 0;
+  r->viewing = -1;
+}
+
+static void
+get_progress (const CsTrainerStatus *s, Progress *p)
+{
+  *p = (Progress) {
+    .step = s->step, .optim_step = s->optim_step, .epoch = s->epoch, .batch = s->batch,
+    .examples_seen = s->examples_seen, .loss = s->loss, .running_loss = s->running_loss,
+    .running_accuracy = s->running_accuracy, .test_loss = s->test_loss,
+    .test_accuracy = s->test_accuracy, .test_step = s->test_step,
+  };
+}
+
+static void
+set_progress (CsTrainerStatus *s, const Progress *p)
+{
+  s->step = p->step;
+  s->optim_step = p->optim_step;
+  s->epoch = p->epoch;
+  s->batch = p->batch;
+  s->examples_seen = p->examples_seen;
+  s->loss = p->loss;
+  s->running_loss = p->running_loss;
+  s->running_accuracy = p->running_accuracy;
+  s->test_loss = p->test_loss;
+  s->test_accuracy = p->test_accuracy;
+  s->test_step = p->test_step;
+}
+
+/* The slot for a new checkpoint at step: a free one, or, when max_kept
+ * are held, the one whose neighbours lie closest together (never the
+ * first), moved to the end. NULL when none may be kept. */
+static Checkpoint *
+checkpoint_slot (Run *r, gint64 step)
+{
+  guint n = r->n_checkpoints;
+  if (n < r->max_kept)
+    {
+      r->n_checkpoints++;
+      r->n_allocated = MAX (r->n_allocated, r->n_checkpoints);
+      return &r->checkpoints[n];
+    }
+  if (n < 2)
+    return NULL;
+  guint drop = 1;
+  gint64 best = G_MAXINT64;
+  for (guint i = 1; i < n; i++)
+    {
+      gint64 next = i + 1 < n ? r->checkpoints[i + 1].step : step;
+      gint64 span = next - r->checkpoints[i - 1].step;
+      if (span < best)
+        best = span, drop = i;
+    }
+  Checkpoint freed = r->checkpoints[drop];
+  memmove (&r->checkpoints[drop], &r->checkpoints[drop + 1], (n - 1 - drop) * sizeof (Checkpoint));
+  r->checkpoints[n - 1] = freed;
+  if (r->viewing == (int) drop)
+    r->viewing = -1;
+  else if (r->viewing > (int) drop)
+    r->viewing--;
+  return &r->checkpoints[n - 1];
+}
+
+static void
+take_checkpoint (CsTrainer *self)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+
+  if (r->max_kept == 0)
+    return;
+  const float *src = cs_model_read_block (r->model, &error);
+  if (src == NULL)
+    {
+      report_error (self, "no checkpoint of step %" G_GINT64_FORMAT ": %s", r->status.step,
+                    error->message);
+      return;
+    }
+  Checkpoint *c = checkpoint_slot (r, r->status.step);
+  if (c == NULL)
+    return;
+  gsize P = cs_model_get_n_params (r->model), B = cs_model_get_n_buffers (r->model);
+  if (c->block == NULL)
+    {
+      c->block = g_new (float, 4 * P + B);
+      c->batcher = g_malloc (cs_batcher_state_size (r->batcher));
+    }
+  memcpy (c->block, src, (4 * P + B) * sizeof (float));
+  cs_batcher_save_state (r->batcher, c->batcher);
+  c->step = r->status.step;
+  get_progress (&r->status, &c->progress);
+  c->optim_kind = r->optim.kind;
+  c->epoch = r->epoch;
+  c->epoch_examples = r->epoch_examples;
+  c->epoch_correct = r->epoch_correct;
+  c->epoch_loss_sum = r->epoch_loss_sum;
+  c->epoch_batches = r->epoch_batches;
+  describe_run (r);
+}
+
+/* For a new run: how many fit, and the one of step 0. */
+static void
+start_checkpoints (CsTrainer *self)
+{
+  Run *r = &self->run;
+  free_checkpoints (r);
+  r->checkpoint_size = cs_trainer_checkpoint_size (r->model, r->train->n);
+  r->max_kept = (guint) MIN (r->max_checkpoints, r->checkpoint_bytes / r->checkpoint_size);
+  take_checkpoint (self);
+}
+
+static int
+find_checkpoint (CsTrainer *self, gint64 step)
+{
+  Run *r = &self->run;
+  for (guint i = 0; i < r->n_checkpoints; i++)
+    if (r->checkpoints[i].step == step)
+      return (int) i;
+  report_error (self, "there is no checkpoint of step %" G_GINT64_FORMAT " to go back to",
+                step);
+  return -1;
 }
 
 /* Moves everything shared to generation gen (lock held): the status, the
@@ -408,6 +625,9 @@ start_run (CsTrainer *self, guint64 gen)
   s->watch_prediction = -1;
   s->diagnoses = 0;
   s->diagnosis[0] = '\0';
+  r->n_frozen = 0;
+  r->edits = 0;
+  start_checkpoints (self);
   describe_run (r);
 
   renumber (self, gen, TRUE);
@@ -576,6 +796,9 @@ pause_run (Run *r)
   r->notify_now = TRUE;
 }
 
+static void frozen_save (Run *r);
+static void frozen_restore (Run *r);
+
 static void
 train_batch (CsTrainer *self)
 {
@@ -598,7 +821,11 @@ train_batch (CsTrainer *self)
     }
   CsTensor xt = cs_tensor_view_batch (r->x, n, cs_model_get_input_shape (r->model));
   int correct = 0;
+  if (r->n_frozen > 0)
+    frozen_save (r);
   double loss = cs_train_step (r->model, r->opt, &xt, r->y, r->probs, &correct);
+  if (r->n_frozen > 0)
+    frozen_restore (r);
   if (!cs_model_check (r->model, &error))
     {
       report_error (self, "step %" G_GINT64_FORMAT " failed on %s: %s; training paused",
@@ -683,6 +910,8 @@ train_batch (CsTrainer *self)
 
   if (r->epoch_examples == r->train->n && r->evaluate_each_epoch && r->test != NULL)
     evaluate (self);
+  if (r->checkpoint_interval > 0 && s->step % r->checkpoint_interval == 0)
+    take_checkpoint (self);
 
   /* Throughput: examples over wall-clock time while running, everything
    * included (snapshots, publishing, evaluations). */
@@ -715,8 +944,10 @@ prepare_watch (CsTrainer *self)
       cs_model_set_input_grad (r->watch, TRUE);
     }
 
-  /* The whole block: parameters, gradients, optimizer state, buffers. */
-  const float *src = cs_model_read_block (r->model, &error);
+  /* The whole block: parameters, gradients, optimizer state, buffers; of
+   * the checkpoint shown, if one is. */
+  const float *src = r->viewing >= 0 ? r->checkpoints[r->viewing].block
+                                     : cs_model_read_block (r->model, &error);
   if (src == NULL)
     {
       report_error (self, "reading the model from %s: %s",
@@ -726,7 +957,8 @@ prepare_watch (CsTrainer *self)
   gsize P = cs_model_get_n_params (r->model), B = cs_model_get_n_buffers (r->model);
   float *dst = cs_model_read_block (r->watch, NULL);
   memcpy (dst, src, (4 * P + B) * sizeof (float));
-  _cs_model_set_step (r->watch, cs_model_get_step (r->model));
+  _cs_model_set_step (r->watch, r->viewing >= 0 ? r->checkpoints[r->viewing].step
+                                                : cs_model_get_step (r->model));
 
   const CsShape *in = cs_model_get_input_shape (r->watch);
   gsize in_n = (gsize) cs_shape_numel (in);
@@ -770,7 +1002,16 @@ make_snapshot (CsTrainer *self)
   gint64 start = g_get_monotonic_time ();
   if (!prepare_watch (self))
     return NULL;
-  gpointer snap = r->snapshot_func (self, r->watch, &r->status, r->snapshot_data);
+  gpointer snap;
+  if (r->viewing >= 0)
+    {
+      /* the checkpoint's progress with everything else as it is now */
+      CsTrainerStatus shown = r->status;
+      set_progress (&shown, &r->checkpoints[r->viewing].progress);
+      snap = r->snapshot_func (self, r->watch, &shown, r->snapshot_data);
+    }
+  else
+    snap = r->snapshot_func (self, r->watch, &r->status, r->snapshot_data);
   r->status.snapshot_ms = (g_get_monotonic_time () - start) / 1e3;
   return snap;
 }
@@ -1085,6 +1326,279 @@ apply_watch_image (CsTrainer *self, Command *c)
   r->snapshot_now = TRUE;
 }
 
+/* ---- rewind and experiments: the commands --------------------------------- */
+
+static void
+end_viewing (Run *r)
+{
+  if (r->viewing < 0)
+    return;
+  r->viewing = -1;
+  r->snapshot_now = TRUE;
+}
+
+static void
+apply_show_checkpoint (CsTrainer *self, gint64 step)
+{
+  Run *r = &self->run;
+  if (step < 0)
+    {
+      end_viewing (r);
+      return;
+    }
+  int i = find_checkpoint (self, step);
+  if (i < 0)
+    return;
+  pause_run (r);
+  r->viewing = i;
+  r->snapshot_now = TRUE;
+}
+
+static void
+apply_rewind (CsTrainer *self, gint64 step)
+{
+  Run *r = &self->run;
+  CsTrainerStatus *s = &r->status;
+  g_autoptr(GError) error = NULL;
+
+  int i = find_checkpoint (self, step);
+  if (i < 0)
+    return;
+  const Checkpoint *c = &r->checkpoints[i];
+  float *dst = cs_model_read_block (r->model, &error);
+  gsize P = cs_model_get_n_params (r->model), B = cs_model_get_n_buffers (r->model);
+  if (dst != NULL)
+    {
+      memcpy (dst, c->block, (4 * P + B) * sizeof (float));
+      cs_model_write_block (r->model, &error);
+    }
+  if (error != NULL)
+    {
+      report_error (self, "going back to step %" G_GINT64_FORMAT ": %s", step, error->message);
+      return;
+    }
+  pause_run (r);
+  _cs_model_set_step (r->model, c->step);
+  if (c->optim_kind == r->optim.kind)
+    _cs_optimizer_set_step (r->opt, c->progress.optim_step);
+  else
+    cs_optimizer_reset (r->opt);
+  cs_batcher_restore_state (r->batcher, c->batcher);
+  r->epoch = c->epoch;
+  r->epoch_examples = c->epoch_examples;
+  r->epoch_correct = c->epoch_correct;
+  r->epoch_loss_sum = c->epoch_loss_sum;
+  r->epoch_batches = c->epoch_batches;
+  r->batch_n = 0;
+  r->window_samples = 0;
+  set_progress (s, &c->progress);
+  s->optim_step = cs_optimizer_get_step (r->opt);
+  s->loss_after = NAN;
+  s->samples_per_second = 0.0;
+  s->watch_prediction = -1;
+  make_trackers (r);   /* dead units: observed afresh */
+  r->n_checkpoints = (guint) i + 1;
+  r->viewing = -1;
+  r->edits++;
+
+  cs_mutex_lock (&self->lock);
+  cs_train_history_truncate (self->history, step);
+  cs_mutex_unlock (&self->lock);
+  diagnose (self);
+  r->snapshot_now = TRUE;
+}
+
+/* Where unit lies in layer's weight and bias, or FALSE (and why). */
+static gboolean
+unit_range (CsModel *model, guint layer, guint unit, UnitRange *range, GError **error)
+{
+  if (layer >= cs_model_get_n_layers (model))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the model has no layer %u", layer);
+      return FALSE;
+    }
+  const char *type = cs_model_get_layer (model, layer)->klass->type;
+  if (!g_str_equal (type, "linear") && !g_str_equal (type, "conv2d"))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+                   "layer %u is a %s: only a linear layer's units and a convolution's kernels "
+                   "can be zeroed or frozen", layer, cs_model_get_layer (model, layer)->klass->title);
+      return FALSE;
+    }
+  *range = (UnitRange) { 0 };
+  gboolean has_weight = FALSE;
+  for (guint e = 0; e < cs_model_get_n_entries (model); e++)
+    {
+      const CsModelEntry *entry = cs_model_get_entry (model, e);
+      if (entry->layer != layer || entry->param->grad == NULL)
+        continue;
+      const CsTensor *v = entry->param->value;
+      gsize off = cs_model_get_entry_offset (model, entry);
+      if (unit >= v->shape[0])
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "layer %u has %" G_GINT64_FORMAT
+                       " units, not %u", layer, v->shape[0], unit + 1);
+          return FALSE;
+        }
+      gsize row = (gsize) (cs_tensor_numel (v) / v->shape[0]);
+      if (g_str_has_suffix (entry->name, "weight"))
+        {
+          range->w_off = off + unit * row;
+          range->w_n = row;
+          has_weight = TRUE;
+        }
+      else if (g_str_has_suffix (entry->name, "bias"))
+        {
+          range->b_off = off + unit;
+          range->has_bias = TRUE;
+        }
+    }
+  if (!has_weight)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "layer %u has no weight", layer);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Runs body for each frozen range: off and n its floats in a part of the
+ * block, k where they go in each third of the scratch. */
+#define FOR_EACH_FROZEN_RANGE(r, off, n, k, body)                              \
+  do {                                                                         \
+    gsize k = 0;                                                               \
+    for (guint u_ = 0; u_ < (r)->n_frozen; u_++)                               \
+      {                                                                        \
+        const UnitRange *ur_ = &(r)->frozen_ranges[u_];                        \
+        for (int part_ = 0; part_ < 2; part_++)                                \
+          {                                                                    \
+            if (part_ == 1 && !ur_->has_bias)                                  \
+              continue;                                                        \
+            gsize off = part_ ? ur_->b_off : ur_->w_off;                       \
+            gsize n = part_ ? 1 : ur_->w_n;                                    \
+            body;                                                              \
+            k += n;                                                            \
+          }                                                                    \
+      }                                                                        \
+  } while (0)
+
+/* The scratch for the frozen units' numbers on the model's device: made
+ * when the set or the device changes, never per batch. */
+static void
+frozen_scratch (Run *r)
+{
+  const CsBackend *be = cs_model_get_backend (r->model);
+  gsize floats = 0;
+  for (guint u = 0; u < r->n_frozen; u++)
+    floats += r->frozen_ranges[u].w_n + (r->frozen_ranges[u].has_bias ? 1 : 0);
+  if (r->frozen_scratch != NULL && r->frozen_be == be && r->frozen_floats == floats)
+    return;
+  if (r->frozen_scratch != NULL)
+    r->frozen_be->free (r->frozen_scratch);
+  r->frozen_scratch = floats ? be->alloc (3 * floats * sizeof (float)) : NULL;
+  r->frozen_be = be;
+  r->frozen_floats = floats;
+}
+
+/* Before a step: the frozen units' parameters and optimizer state. */
+static void
+frozen_save (Run *r)
+{
+  frozen_scratch (r);
+  const CsBackend *be = r->frozen_be;
+  gsize P = cs_model_get_n_params (r->model), T = r->frozen_floats;
+  const float *p = cs_model_get_params (r->model), *st = cs_model_get_optim_state (r->model);
+  float *sc = r->frozen_scratch;
+  FOR_EACH_FROZEN_RANGE (r, off, n, k, {
+    be->copy (sc + k, p + off, n);
+    be->copy (sc + T + k, st + off, n);
+    be->copy (sc + 2 * T + k, st + P + off, n);
+  });
+}
+
+/* After it: the same numbers back, and no gradient shown for them. */
+static void
+frozen_restore (Run *r)
+{
+  const CsBackend *be = r->frozen_be;
+  gsize P = cs_model_get_n_params (r->model), T = r->frozen_floats;
+  float *p = cs_model_get_params (r->model), *st = cs_model_get_optim_state (r->model);
+  float *g = cs_model_get_grads (r->model);
+  const float *sc = r->frozen_scratch;
+  FOR_EACH_FROZEN_RANGE (r, off, n, k, {
+    be->copy (p + off, sc + k, n);
+    be->copy (st + off, sc + T + k, n);
+    be->copy (st + P + off, sc + 2 * T + k, n);
+    be->fill (g + off, 0.0f, n);
+  });
+}
+
+static void
+apply_zero_unit (CsTrainer *self, guint layer, guint unit)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+  UnitRange ur;
+
+  if (!unit_range (r->model, layer, unit, &ur, &error))
+    {
+      report_error (self, "%s", error->message);
+      return;
+    }
+  const CsBackend *be = cs_model_get_backend (r->model);
+  gsize P = cs_model_get_n_params (r->model);
+  float *p = cs_model_get_params (r->model);
+  /* parameters, gradients and both optimizer states: P apart in the block */
+  for (int part = 0; part < 4; part++)
+    {
+      be->fill (p + part * P + ur.w_off, 0.0f, ur.w_n);
+      if (ur.has_bias)
+        be->fill (p + part * P + ur.b_off, 0.0f, 1);
+    }
+  end_viewing (r);
+  r->edits++;
+  r->snapshot_now = TRUE;
+}
+
+static void
+apply_freeze_unit (CsTrainer *self, guint layer, guint unit, gboolean frozen)
+{
+  Run *r = &self->run;
+  g_autoptr(GError) error = NULL;
+  UnitRange ur;
+
+  if (!unit_range (r->model, layer, unit, &ur, &error))
+    {
+      report_error (self, "%s", error->message);
+      return;
+    }
+  guint i = 0;
+  while (i < r->n_frozen && (r->frozen[i].layer != layer || r->frozen[i].unit != unit))
+    i++;
+  gboolean is_frozen = i < r->n_frozen;
+  if (frozen == is_frozen)
+    return;
+  if (frozen)
+    {
+      if (r->n_frozen == CS_TRAINER_MAX_FROZEN)
+        {
+          report_error (self, "at most %d units can be frozen at once", CS_TRAINER_MAX_FROZEN);
+          return;
+        }
+      r->frozen[r->n_frozen] = (CsTrainerUnit) { layer, unit };
+      r->frozen_ranges[r->n_frozen] = ur;
+      r->n_frozen++;
+    }
+  else
+    {
+      memmove (&r->frozen[i], &r->frozen[i + 1], (r->n_frozen - 1 - i) * sizeof r->frozen[0]);
+      memmove (&r->frozen_ranges[i], &r->frozen_ranges[i + 1],
+               (r->n_frozen - 1 - i) * sizeof r->frozen_ranges[0]);
+      r->n_frozen--;
+    }
+  frozen_scratch (r);
+  r->edits++;
+}
+
 static void
 apply (CsTrainer *self, Command *c)
 {
@@ -1093,6 +1607,7 @@ apply (CsTrainer *self, Command *c)
   switch (c->kind)
     {
     case CMD_PLAY:
+      end_viewing (r);
       r->playing = TRUE;
       r->steps_left = 0;
       break;
@@ -1100,6 +1615,7 @@ apply (CsTrainer *self, Command *c)
       pause_run (r);
       break;
     case CMD_STEP:
+      end_viewing (r);
       r->playing = FALSE;
       r->steps_left += c->n;
       break;
@@ -1160,6 +1676,18 @@ apply (CsTrainer *self, Command *c)
       break;
     case CMD_INVOKE:
       ((CsTrainerFunc) c->func) (self, r->model, r->opt, c->user_data);
+      break;
+    case CMD_SHOW_CHECKPOINT:
+      apply_show_checkpoint (self, c->step);
+      break;
+    case CMD_REWIND:
+      apply_rewind (self, c->step);
+      break;
+    case CMD_ZERO_UNIT:
+      apply_zero_unit (self, c->n2, c->n3);
+      break;
+    case CMD_FREEZE_UNIT:
+      apply_freeze_unit (self, c->n2, c->n3, c->flag);
       break;
     default:
       g_assert_not_reached ();
@@ -1262,6 +1790,12 @@ cs_trainer_new (CsModel *model, CsDataset *train, CsDataset *test,
   r->watch_label = -1;
   r->message = g_string_new (NULL);
   cs_diagnose_config_init (&r->diagnose);
+  r->checkpoint_interval = config->checkpoint_interval;
+  r->max_checkpoints = MIN (config->max_checkpoints, CS_TRAINER_MAX_CHECKPOINTS);
+  r->checkpoint_bytes = config->checkpoint_bytes;
+  r->checkpoints = g_new0 (Checkpoint, CS_TRAINER_MAX_CHECKPOINTS);
+  r->viewing = -1;
+  cs_train_history_set_limits (self->history, &config->history);
 
   /* Generation 1 (0 is "none": a command that failed at once). */
   self->generation_queued = 1;
@@ -1310,6 +1844,10 @@ cs_trainer_free (CsTrainer *self)
   g_free (r->watch_image);
   g_free (r->host_scratch);
   g_string_free (r->message, TRUE);
+  free_checkpoints (r);
+  g_free (r->checkpoints);
+  if (r->frozen_scratch != NULL)
+    r->frozen_be->free (r->frozen_scratch);
 
   cs_train_history_free (self->history);
   g_mutex_clear (&self->lock);
@@ -1529,6 +2067,55 @@ cs_trainer_invoke (CsTrainer *self, CsTrainerFunc func, gpointer user_data,
   push (self, c);
 }
 
+void
+cs_trainer_show_checkpoint (CsTrainer *self, gint64 step)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_SHOW_CHECKPOINT);
+  c->step = step;
+  push (self, c);
+}
+
+void
+cs_trainer_rewind (CsTrainer *self, gint64 step)
+{
+  g_return_if_fail (self != NULL && step >= 0);
+  Command *c = command_new (CMD_REWIND);
+  c->step = step;
+  push (self, c);
+}
+
+void
+cs_trainer_zero_unit (CsTrainer *self, guint layer, guint unit)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_ZERO_UNIT);
+  c->n2 = layer;
+  c->n3 = unit;
+  push (self, c);
+}
+
+void
+cs_trainer_freeze_unit (CsTrainer *self, guint layer, guint unit, gboolean frozen)
+{
+  g_return_if_fail (self != NULL);
+  Command *c = command_new (CMD_FREEZE_UNIT);
+  c->n2 = layer;
+  c->n3 = unit;
+  c->flag = frozen;
+  push (self, c);
+}
+
+gboolean
+cs_trainer_status_is_frozen (const CsTrainerStatus *status, guint layer, guint unit)
+{
+  g_return_val_if_fail (status != NULL, FALSE);
+  for (guint i = 0; i < MIN (status->n_frozen, CS_TRAINER_MAX_FROZEN); i++)
+    if (status->frozen[i].layer == layer && status->frozen[i].unit == unit)
+      return TRUE;
+  return FALSE;
+}
+
 /* ---- what comes back ------------------------------------------------------ */
 
 void
@@ -1569,16 +2156,18 @@ cs_trainer_peek_batch (CsTrainer     *self,
   g_return_val_if_fail (self != NULL, 0);
   const Run *r = &self->run;
   g_return_val_if_fail (g_thread_self () == r->thread, 0);
+  /* a checkpoint shown has no batch of its own at hand */
+  guint n = r->viewing >= 0 ? 0 : r->batch_n;
 
   if (x != NULL)
-    *x = r->batch_n ? r->x : NULL;
+    *x = n ? r->x : NULL;
   if (labels != NULL)
-    *labels = r->batch_n ? r->y : NULL;
+    *labels = n ? r->y : NULL;
   if (probs != NULL)
-    *probs = r->batch_n ? r->probs : NULL;
+    *probs = n ? r->probs : NULL;
   if (probs_after != NULL)
-    *probs_after = r->batch_n && isfinite (r->status.loss_after) ? r->probs_after : NULL;
-  return r->batch_n;
+    *probs_after = n && isfinite (r->status.loss_after) ? r->probs_after : NULL;
+  return n;
 }
 
 void

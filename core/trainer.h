@@ -65,6 +65,16 @@ typedef enum
 } CsTrainerState;
 
 #define CS_TRAINER_TEXT_MAX 1024
+#define CS_TRAINER_MAX_CHECKPOINTS 64
+#define CS_TRAINER_MAX_FROZEN 64
+
+/* A hidden unit of a linear layer, or a kernel (an output channel) of a
+ * convolution: row `unit` of the layer's weight, and its bias. */
+typedef struct
+{
+  guint layer;               /* the layer's index in the model */
+  guint unit;
+} CsTrainerUnit;
 
 typedef struct
 {
@@ -119,6 +129,20 @@ typedef struct
    * told from the one shown already. Empty before any. */
   guint64 error_serial;
   char error[CS_TRAINER_TEXT_MAX];
+
+  /* Rewind: the steps of the checkpoints kept, oldest first (step 0
+   * always), the one shown instead of the run as it is (−1: none), and the
+   * bytes the checkpoints take (buffers kept for reuse included). */
+  guint n_checkpoints;
+  gint64 checkpoints[CS_TRAINER_MAX_CHECKPOINTS];
+  gint64 viewing_step;
+  gsize checkpoint_bytes;
+
+  /* Experiments by hand: the units no optimizer step changes, and how many
+   * changes by hand (zeroing, freezing, rewinding) this run has had. */
+  guint n_frozen;
+  CsTrainerUnit frozen[CS_TRAINER_MAX_FROZEN];
+  guint64 edits;
 } CsTrainerStatus;
 
 typedef struct
@@ -129,6 +153,16 @@ typedef struct
   guint status_interval_ms;  /* 16: updates at most this often while running */
   guint snapshot_interval_ms; /* 100: snapshots at most this often while running */
   gboolean evaluate_each_epoch; /* TRUE: on the test split after each epoch */
+  /* Rewind: a checkpoint (the whole parameter block — parameters,
+   * gradients, optimizer state, buffers — and the batch order) at step 0
+   * and every checkpoint_interval steps (50; 0: step 0 only); at most
+   * max_checkpoints (32, ≤ CS_TRAINER_MAX_CHECKPOINTS) and checkpoint_bytes
+   * (128 MiB) are kept: when full, the one whose neighbours are closest is
+   * dropped (never step 0), so they stay spread over the whole run. */
+  guint checkpoint_interval;
+  guint max_checkpoints;
+  gsize checkpoint_bytes;
+  CsTrainHistoryLimits history; /* cs_train_history_limits_init () */
 } CsTrainerConfig;
 
 void          cs_trainer_config_init (CsTrainerConfig *config);
@@ -283,12 +317,48 @@ void          cs_trainer_invoke            (CsTrainer             *trainer,
  * (n, classes). probs_after, when not NULL, gets those after the update:
  * only when the batch was the last of a cs_trainer_step () (the status's
  * loss_after is then a number), else NULL. Returns n: 0 before the first
- * batch of a run. */
+ * batch of a run, and while a checkpoint is shown. */
 guint         cs_trainer_peek_batch        (CsTrainer             *trainer,
                                             const float          **x,
                                             const gint32         **labels,
                                             const float          **probs,
                                             const float          **probs_after);
+
+/* ---- rewind and experiments by hand ---------------------------------- */
+
+/* Shows the checkpoint of that step instead of the run (the snapshot hook
+ * gets its weights and progress; the status's viewing_step says so), and
+ * pauses; −1 shows the run as it is again, and so does a play or a step.
+ * A step with no checkpoint kept is refused when applied (status error). */
+void          cs_trainer_show_checkpoint   (CsTrainer             *trainer,
+                                            gint64                 step);
+/* Goes back to the checkpoint of that step: the parameter block, the
+ * optimizer's count, the batch order, the counters and the history up to
+ * that step are as they were, so training from there repeats the run bit
+ * for bit; the checkpoints after it are dropped (like undo). Paused. The
+ * settings in force (learning rate, batch size …) stay as they are; after
+ * a change of optimizer kind its state starts clear. */
+void          cs_trainer_rewind            (CsTrainer             *trainer,
+                                            gint64                 step);
+/* Sets a unit's weights and bias, and its gradients and optimizer state,
+ * to 0 now. Only a linear layer's unit or a convolution's kernel; others
+ * are refused when applied (status error). */
+void          cs_trainer_zero_unit         (CsTrainer             *trainer,
+                                            guint                  layer,
+                                            guint                  unit);
+/* Freezes (or thaws) a unit: optimizer steps leave its weights, bias and
+ * optimizer state bit for bit as they are, and its gradient reads 0 (at
+ * most CS_TRAINER_MAX_FROZEN; a new run starts with none). */
+void          cs_trainer_freeze_unit       (CsTrainer             *trainer,
+                                            guint                  layer,
+                                            guint                  unit,
+                                            gboolean               frozen);
+gboolean      cs_trainer_status_is_frozen  (const CsTrainerStatus *status,
+                                            guint                  layer,
+                                            guint                  unit);
+/* The bytes one checkpoint of the model takes with a split of n examples. */
+gsize         cs_trainer_checkpoint_size   (CsModel               *model,
+                                            guint32                n_examples);
 
 /* ---- what comes back -------------------------------------------------- */
 

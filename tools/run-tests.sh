@@ -36,8 +36,8 @@ meson test -C build-asan --suite core --print-errorlogs || rc=1
 # it is told to use malloc.
 export TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1
 setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dcuda=disabled -Dapp=disabled || exit 1
-if meson compile -C build-tsan test-trainer test-parallel convscope-cli >/dev/null; then
-  G_SLICE=always-malloc meson test -C build-tsan --no-rebuild --print-errorlogs trainer parallel || rc=1
+if meson compile -C build-tsan test-trainer test-rewind test-parallel convscope-cli >/dev/null; then
+  G_SLICE=always-malloc meson test -C build-tsan --no-rebuild --print-errorlogs trainer rewind parallel || rc=1
 else
   echo "build-tsan: the build failed" >&2
   rc=1

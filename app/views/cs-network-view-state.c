@@ -2187,3 +2187,23 @@ cs_network_view_state_describe_selection (const CsNetworkViewState *state)
                             layer, what, a);
   return g_strdup_printf (_("Unit %u of %u after layer %u, %s: %s %s"), k, F, act, layer, what, a);
 }
+
+gboolean
+cs_network_view_state_get_selected_unit (const CsNetworkViewState *state, guint *layer,
+                                         guint *unit)
+{
+  g_return_val_if_fail (state != NULL && layer != NULL && unit != NULL, FALSE);
+  CsSnapshot *snap = state->snapshot;
+  if (snap == NULL || state->selected_act <= 0 || state->selected_index < 0
+      || (guint) state->selected_act > cs_snapshot_get_n_layers (snap))
+    return FALSE;
+  guint act = (guint) state->selected_act;
+  const CsShape *s = cs_snapshot_get_shape (snap, act);
+  int l = s->ndim == 3 ? producing_conv (snap, act) : producing_linear (snap, act);
+  if (l < 0 || (s->ndim == 3 && state->selected_index >= s->d[0])
+      || (s->ndim != 3 && state->selected_index >= cs_shape_numel (s)))
+    return FALSE;
+  *layer = (guint) l;
+  *unit = (guint) state->selected_index;
+  return TRUE;
+}

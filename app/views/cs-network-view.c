@@ -9,6 +9,7 @@
 #include "cs-network-view.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _CsNetworkView
 {
@@ -21,10 +22,16 @@ struct _CsNetworkView
   GtkWidget *activations_button;
   GtkWidget *gradients_button;
   GtkWidget *selection_label;
+  GtkWidget *freeze_button;
+  GtkWidget *zero_button;
 
   /* what is drawn; state.snapshot is a reference held here */
   CsNetworkViewState state;
   char **class_names;
+
+  /* the run the experiments by hand go to, or NULL */
+  CsTraining *training;
+  gboolean shown_frozen;     /* the words say the selection is frozen */
 };
 
 enum
@@ -69,15 +76,95 @@ canvas_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
   cs_network_view_state_draw (&CS_NETWORK_VIEW (data)->state, cr, width, height);
 }
 
+/* The selected unit or kernel as the trainer names it, when the picture is
+ * of the network the run trains. */
+static gboolean
+selected_unit (CsNetworkView *self, guint *layer, guint *unit)
+{
+  if (self->training == NULL || self->state.snapshot == NULL)
+    return FALSE;
+  const CsTrainerStatus *s = cs_training_get_status (self->training);
+  if (g_strcmp0 (cs_snapshot_get_name (self->state.snapshot), s->model) != 0)
+    return FALSE;
+  return cs_network_view_state_get_selected_unit (&self->state, layer, unit);
+}
+
+/* Freeze / Unfreeze and Zero for the selection. */
+static void
+update_experiment_buttons (CsNetworkView *self)
+{
+  guint layer, unit;
+  gboolean can = selected_unit (self, &layer, &unit);
+  gboolean frozen = can && cs_trainer_status_is_frozen (cs_training_get_status (self->training),
+                                                        layer, unit);
+  const char *label = frozen ? _("Unfreeze") : _("Freeze");
+  gtk_button_set_label (GTK_BUTTON (self->freeze_button), label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->freeze_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_widget_set_sensitive (self->freeze_button, can);
+  gtk_widget_set_sensitive (self->zero_button, can);
+}
+
+static void
+on_freeze_clicked (CsNetworkView *self)
+{
+  guint layer, unit;
+  if (!selected_unit (self, &layer, &unit))
+    return;
+  gboolean frozen = cs_trainer_status_is_frozen (cs_training_get_status (self->training),
+                                                 layer, unit);
+  cs_trainer_freeze_unit (cs_training_get_trainer (self->training), layer, unit, !frozen);
+}
+
+static void
+on_zero_clicked (CsNetworkView *self)
+{
+  guint layer, unit;
+  if (selected_unit (self, &layer, &unit))
+    cs_trainer_zero_unit (cs_training_get_trainer (self->training), layer, unit);
+}
+
+/* The selection in words, and whether its unit is frozen. */
+static void
+describe (CsNetworkView *self)
+{
+  update_experiment_buttons (self);
+  g_autofree char *text = cs_network_view_state_describe_selection (&self->state);
+  guint layer, unit;
+  self->shown_frozen = selected_unit (self, &layer, &unit)
+                       && cs_trainer_status_is_frozen (cs_training_get_status (self->training),
+                                                       layer, unit);
+  if (self->shown_frozen)
+    {
+      char *frozen = g_strdup_printf (_("%s (frozen)"), text);
+      g_free (text);
+      text = frozen;
+    }
+  gtk_label_set_text (GTK_LABEL (self->selection_label), text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->canvas),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+}
+
 /* After the selection or the picture changed: the words and the redraw. */
 static void
 selection_changed (CsNetworkView *self)
 {
-  g_autofree char *text = cs_network_view_state_describe_selection (&self->state);
-  gtk_label_set_text (GTK_LABEL (self->selection_label), text);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->canvas),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+  describe (self);
   gtk_widget_queue_draw (self->canvas);
+}
+
+/* A new status: the words again only when the selection's unit was
+ * frozen or thawed. */
+static void
+on_training_updated (CsTraining *training, CsNetworkView *self)
+{
+  guint layer, unit;
+  gboolean frozen = selected_unit (self, &layer, &unit)
+                    && cs_trainer_status_is_frozen (cs_training_get_status (training), layer, unit);
+  if (frozen != self->shown_frozen)
+    describe (self);
+  else
+    update_experiment_buttons (self);
 }
 
 static void
@@ -194,6 +281,9 @@ cs_network_view_dispose (GObject *object)
   g_clear_pointer (&self->toolbar, gtk_widget_unparent);
   g_clear_pointer (&self->canvas, gtk_widget_unparent);
   g_clear_pointer (&self->state.snapshot, cs_snapshot_unref);
+  if (self->training != NULL)
+    g_signal_handlers_disconnect_by_data (self->training, self);
+  g_clear_object (&self->training);
   G_OBJECT_CLASS (cs_network_view_parent_class)->dispose (object);
 }
 
@@ -271,6 +361,24 @@ cs_network_view_init (CsNetworkView *self)
   gtk_label_set_ellipsize (GTK_LABEL (self->selection_label), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (self->selection_label, TRUE);
   gtk_box_append (GTK_BOX (self->toolbar), self->selection_label);
+
+  /* experiments by hand on the selected unit or kernel of the run */
+  GtkWidget *experiment = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (experiment, "linked");
+  self->freeze_button = gtk_button_new_with_label (_("Freeze"));
+  gtk_widget_set_tooltip_text (self->freeze_button,
+                               _("Keep the selected unit's or kernel's weights and bias as they "
+                                 "are while training goes on (its gradient is masked)"));
+  self->zero_button = gtk_button_new_with_label (_("Zero"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->zero_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Zero"), -1);
+  gtk_widget_set_tooltip_text (self->zero_button,
+                               _("Set the selected unit's or kernel's weights and bias to 0 now"));
+  g_signal_connect_swapped (self->freeze_button, "clicked", G_CALLBACK (on_freeze_clicked), self);
+  g_signal_connect_swapped (self->zero_button, "clicked", G_CALLBACK (on_zero_clicked), self);
+  gtk_box_append (GTK_BOX (experiment), self->freeze_button);
+  gtk_box_append (GTK_BOX (experiment), self->zero_button);
+  gtk_box_append (GTK_BOX (self->toolbar), experiment);
 
   /* the picture */
   self->canvas = gtk_drawing_area_new ();
@@ -373,4 +481,26 @@ cs_network_view_get_state (CsNetworkView *self)
 {
   g_return_val_if_fail (CS_IS_NETWORK_VIEW (self), NULL);
   return &self->state;
+}
+
+void
+cs_network_view_set_training (CsNetworkView *self, CsTraining *training)
+{
+  g_return_if_fail (CS_IS_NETWORK_VIEW (self));
+  g_return_if_fail (training == NULL || CS_IS_TRAINING (training));
+  if (training == self->training)
+    return;
+  if (self->training != NULL)
+    g_signal_handlers_disconnect_by_data (self->training, self);
+  g_set_object (&self->training, training);
+  if (training != NULL)
+    g_signal_connect_object (training, "updated", G_CALLBACK (on_training_updated), self, 0);
+  selection_changed (self);
+}
+
+CsTraining *
+cs_network_view_get_training (CsNetworkView *self)
+{
+  g_return_val_if_fail (CS_IS_NETWORK_VIEW (self), NULL);
+  return self->training;
 }

@@ -22,6 +22,7 @@
 
 #include "cs-palette.h"
 #include "cs-snapshot.h"
+#include "cs-training.h"
 #include "cs-view.h"
 
 G_BEGIN_DECLS
@@ -121,6 +122,13 @@ gboolean cs_network_view_state_move_selection     (CsNetworkViewState       *sta
                                                    int                       width,
                                                    int                       height,
                                                    CsNetworkMove             move);
+/* The selection as a unit of the model: a hidden unit (or output) of a
+ * linear layer, or the kernel of a convolution whose map is selected —
+ * the layer's index and the unit's (its weight's row). FALSE for the
+ * input or an activation no linear layer or convolution makes. */
+gboolean cs_network_view_state_get_selected_unit  (const CsNetworkViewState *state,
+                                                   guint                    *layer,
+                                                   guint                    *unit);
 /* The selection in words, for the label and the accessible description. */
 char    *cs_network_view_state_describe_selection (const CsNetworkViewState *state);
 
@@ -138,6 +146,12 @@ gboolean    cs_network_view_get_show_gradients   (CsNetworkView      *self);
 /* Names of the classes, label k's at k (NULL: the digits). Copied. */
 void        cs_network_view_set_class_names      (CsNetworkView      *self,
                                                   const char *const  *names);
+/* The training run whose selected unit or kernel the Freeze and Zero
+ * buttons act on (through its trainer's commands), when the picture is of
+ * its model; NULL: none (the buttons are off). */
+void        cs_network_view_set_training         (CsNetworkView      *self,
+                                                  CsTraining         *training);
+CsTraining *cs_network_view_get_training         (CsNetworkView      *self);
 gboolean    cs_network_view_select               (CsNetworkView      *self,
                                                   int                 act,
                                                   int                 index);

@@ -41,6 +41,7 @@ cs_training_view_state_init (CsTrainingViewState *state)
   state->status.running_loss = state->status.running_accuracy = NAN;
   state->status.test_loss = state->status.test_accuracy = NAN;
   state->status.test_step = -1;
+  state->status.viewing_step = -1;
 }
 
 void
@@ -533,6 +534,27 @@ legend_item (cairo_t *cr, double *x, double y, double f, CsRgb c, double width, 
   *x += f * 2.4 + tw;
 }
 
+/* The checkpoint shown by the rewind scale: a line at its step, named. */
+static void
+draw_viewing (const CsTrainingViewState *state, cairo_t *cr, const Axes *a, double f)
+{
+  gint64 step = state->status.viewing_step;
+  if (step < 0)
+    return;
+  double x = map_x (a, (double) step);
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, TEXT_RGB);   /* dark and dashed, apart from both curves */
+  cairo_set_line_width (cr, MAX (1.5, f * 0.12));
+  double dash = MAX (3.0, f * 0.4);
+  cairo_set_dash (cr, &dash, 1, 0);
+  cairo_move_to (cr, x, a->area.y);
+  cairo_line_to (cr, x, a->area.y + a->area.height);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+  g_autofree char *label = g_strdup_printf (_("step %" PRId64), step);
+  text (cr, label, f * 0.8, TRUE, x + f * 0.3, a->area.y + f * 0.2, 0, 0, TEXT);
+}
+
 /* One plot: the loss (accuracy FALSE) or the accuracy. */
 static void
 draw_plot (const CsTrainingViewState *state, cairo_t *cr, const Rect *r, double f,
@@ -606,6 +628,7 @@ draw_plot (const CsTrainingViewState *state, cairo_t *cr, const Rect *r, double 
                                       : G_STRUCT_OFFSET (CsTrainRecord, loss), TRAIN_RGB);
   draw_line (cr, &a, recs, smooth, n, TRAIN_RGB, 2.5);
   draw_evals (cr, &a, h, accuracy, TEST_RGB, f);
+  draw_viewing (state, cr, &a, f);
 }
 
 static void
@@ -862,6 +885,13 @@ struct _CsTrainingView
   GtkWidget *error_bar;
   GtkWidget *error_label;
   GtkWidget *figure;
+
+  /* Rewind: positions 0 … n − 1 are the checkpoints, n the run as it is. */
+  GtkWidget *rewind_box;
+  GtkWidget *rewind_scale;
+  GtkWidget *rewind_label;
+  GtkWidget *resume_button;
+  guint rewind_n;            /* checkpoints the scale was laid out for */
 };
 
 static void cs_training_view_iface_init (CsViewInterface *iface);
@@ -948,6 +978,51 @@ editing (GtkWidget *spin)
   return text != NULL && gtk_widget_has_focus (GTK_WIDGET (text));
 }
 
+/* The scale's position for the status: the checkpoint shown, or "now". */
+static guint
+rewind_position (const CsTrainerStatus *s)
+{
+  for (guint i = 0; i < s->n_checkpoints; i++)
+    if (s->checkpoints[i] == s->viewing_step)
+      return i;
+  return s->n_checkpoints;
+}
+
+/* The rewind row from the status: one position per checkpoint and one for
+ * the run as it is, the step shown in words. */
+static void
+sync_rewind (CsTrainingView *self)
+{
+  const CsTrainerStatus *s = &self->state.status;
+  guint n = MIN (s->n_checkpoints, CS_TRAINER_MAX_CHECKPOINTS);
+  char buf[160];
+
+  self->syncing = TRUE;
+  GtkRange *range = GTK_RANGE (self->rewind_scale);
+  if (n != self->rewind_n)
+    {
+      gtk_range_set_range (range, 0, MAX (n, 1));
+      gtk_scale_clear_marks (GTK_SCALE (self->rewind_scale));
+      for (guint i = 0; i <= n; i++)
+        gtk_scale_add_mark (GTK_SCALE (self->rewind_scale), i, GTK_POS_BOTTOM, NULL);
+      self->rewind_n = n;
+    }
+  guint pos = rewind_position (s);
+  if ((guint) round (gtk_range_get_value (range)) != pos)
+    gtk_range_set_value (range, pos);
+  self->syncing = FALSE;
+
+  gboolean viewing = s->viewing_step >= 0;
+  if (viewing)
+    g_snprintf (buf, sizeof buf, _("Showing step %" PRId64 " of %" PRId64),
+                s->viewing_step, s->step);
+  else
+    g_snprintf (buf, sizeof buf, _("Now (step %" PRId64 ")"), s->step);
+  set_label (self->rewind_label, buf);
+  gtk_widget_set_sensitive (self->resume_button, viewing);
+  gtk_widget_set_sensitive (self->rewind_scale, n > 0);
+}
+
 /* The labels and controls from the newest status. */
 static void
 sync_from_status (CsTrainingView *self)
@@ -992,6 +1067,8 @@ sync_from_status (CsTrainingView *self)
   if (!editing (self->batch_spin))
     gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), s->batch_size);
   self->syncing = FALSE;
+
+  sync_rewind (self);
 
   /* a failed command (no CUDA device …) once, until the next */
   if (s->error_serial != self->error_serial && s->error[0] != '\0')
@@ -1193,6 +1270,43 @@ on_device_selected (CsTrainingView *self)
     g_settings_set_string (self->settings, "device", device_ids[i]);
 }
 
+/* The scale moved by a person: show that checkpoint (training pauses), or
+ * the run as it is at the right end. */
+static void
+on_rewind_moved (CsTrainingView *self)
+{
+  if (self->syncing || ensure_training (self) == NULL)
+    return;
+  const CsTrainerStatus *s = &self->state.status;
+  guint pos = (guint) round (gtk_range_get_value (GTK_RANGE (self->rewind_scale)));
+  gint64 step = pos < s->n_checkpoints ? s->checkpoints[pos] : -1;
+  if (step != s->viewing_step)
+    cs_trainer_show_checkpoint (cs_training_get_trainer (self->training), step);
+}
+
+/* Training goes on from the checkpoint shown; the later ones are dropped. */
+static void
+resume_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  CsTrainingView *self = CS_TRAINING_VIEW (widget);
+  CsTraining *t = ensure_training (self);
+  if (t == NULL || self->state.status.viewing_step < 0)
+    return;
+  cs_trainer_rewind (cs_training_get_trainer (t), self->state.status.viewing_step);
+  cs_training_play (t);
+}
+
+static char *
+format_rewind_value (GtkScale *scale, double value, gpointer data)
+{
+  CsTrainingView *self = data;
+  const CsTrainerStatus *s = &self->state.status;
+  guint pos = (guint) round (value);
+  if (pos < s->n_checkpoints)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, s->checkpoints[pos]);
+  return g_strdup (_("now"));
+}
+
 static void
 on_log_toggled (CsTrainingView *self)
 {
@@ -1343,6 +1457,7 @@ cs_training_view_class_init (CsTrainingViewClass *klass)
   gtk_widget_class_install_action (widget_class, "training.toggle", NULL, toggle_action);
   gtk_widget_class_install_action (widget_class, "training.step", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "training.reset", NULL, reset_action);
+  gtk_widget_class_install_action (widget_class, "training.resume", NULL, resume_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "trainingview");
@@ -1419,6 +1534,35 @@ cs_training_view_init (CsTrainingView *self)
   gtk_box_append (GTK_BOX (numbers), self->accuracy_label);
   gtk_box_append (GTK_BOX (numbers), self->rate_label);
   gtk_widget_set_parent (numbers, GTK_WIDGET (self));
+
+  /* rewind: a checkpoint every few steps, scrubbed back through */
+  self->rewind_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_add_css_class (self->rewind_box, "rewind");
+  gtk_widget_set_margin_start (self->rewind_box, 12);
+  gtk_widget_set_margin_end (self->rewind_box, 12);
+  gtk_widget_set_margin_bottom (self->rewind_box, 4);
+  self->rewind_scale = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
+  gtk_range_set_round_digits (GTK_RANGE (self->rewind_scale), 0);
+  gtk_scale_set_draw_value (GTK_SCALE (self->rewind_scale), TRUE);
+  gtk_scale_set_value_pos (GTK_SCALE (self->rewind_scale), GTK_POS_RIGHT);
+  gtk_scale_set_format_value_func (GTK_SCALE (self->rewind_scale), format_rewind_value, self, NULL);
+  gtk_range_set_value (GTK_RANGE (self->rewind_scale), 1);
+  gtk_widget_set_hexpand (self->rewind_scale, TRUE);
+  gtk_widget_set_tooltip_text (self->rewind_scale,
+                               _("Go back through the checkpoints of this run: the views show the "
+                                 "network as it was then"));
+  g_signal_connect_swapped (self->rewind_scale, "value-changed", G_CALLBACK (on_rewind_moved), self);
+  labelled (self->rewind_box, _("Rewind"), self->rewind_scale);
+  self->rewind_label = gtk_label_new (NULL);
+  gtk_label_set_width_chars (GTK_LABEL (self->rewind_label), 22);
+  gtk_label_set_xalign (GTK_LABEL (self->rewind_label), 0);
+  gtk_box_append (GTK_BOX (self->rewind_box), self->rewind_label);
+  self->resume_button = gtk_button_new_with_label (_("Resume from here"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->resume_button), "training.resume");
+  gtk_widget_set_tooltip_text (self->resume_button,
+                               _("Train on from the step shown; the later checkpoints are dropped"));
+  gtk_box_append (GTK_BOX (self->rewind_box), self->resume_button);
+  gtk_widget_set_parent (self->rewind_box, GTK_WIDGET (self));
 
   /* a failed command: one line, until dismissed or reset */
   self->error_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
