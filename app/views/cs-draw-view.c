@@ -316,7 +316,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
 }
 
 static void
-draw_arrow (const CsDrawViewLayout *l, cairo_t *cr)
+draw_arrow (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *cr)
 {
   double f = l->font;
   double x1 = l->canvas.x + l->canvas.width + f * 0.8, x2 = l->grid.x - f * 0.8;
@@ -334,7 +334,9 @@ draw_arrow (const CsDrawViewLayout *l, cairo_t *cr)
   cairo_fill (cr);
 
   double mid = (x1 + x2) / 2;
-  show (cr, _("crop,\nscale,\ncentre"), mid, y - f * 0.5, f * 0.85, FALSE, 0.5, 1);
+  /* a loaded picture alone is fed as it is */
+  show (cr, state->image != NULL && state->strokes->len == 0 ? _("as it is") : _("crop,\nscale,\ncentre"),
+        mid, y - f * 0.5, f * 0.85, FALSE, 0.5, 1);
 }
 
 static void
@@ -490,7 +492,7 @@ cs_draw_view_state_draw (const CsDrawViewState *state, cairo_t *cr, int width, i
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_fill (cr);
   draw_canvas (state, &l, cr);
-  draw_arrow (&l, cr);
+  draw_arrow (state, &l, cr);
   draw_grid (state, &l, cr);
   draw_probabilities (state, &l, cr);
   cairo_restore (cr);

@@ -6,7 +6,9 @@
  * centred by its centre of mass), as a grid in the sequential palette with
  * a legend; on the right the predicted digit, big, and the ten softmax
  * probabilities as bars with the logits written beside them. The prediction
- * follows the stroke while it is being drawn.
+ * follows the stroke while it is being drawn. A picture already in the
+ * network's form (a test digit from the Mistakes view) can be put on the
+ * canvas instead: it is fed as it is, and strokes drawn over it add to it.
  *
  * The picture is a pure function of a CsDrawViewState onto a cairo_t, so the
  * tests draw it into image surfaces with no display, and the export menu
