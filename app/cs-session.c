@@ -37,6 +37,8 @@ struct _CsSession
   CsPrediction  prediction;
   CsSnapshot   *snapshot;   /* of the latest forward pass, or NULL until asked */
 
+  guint64       weights_serial;  /* changes with the current network's weights */
+
   CsTraining   *training;   /* NULL until asked for */
   GError       *training_error;
 };
@@ -53,6 +55,7 @@ enum {
 
 enum {
   PREDICTION_CHANGED,
+  WEIGHTS_CHANGED,
   N_SIGNALS
 };
 
@@ -233,6 +236,15 @@ cs_session_class_init (CsSessionClass *klass)
   signals[PREDICTION_CHANGED] =
     g_signal_new ("prediction-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * CsSession::weights-changed:
+   *
+   * The current network's weights are others: another model, or a new
+   * frame of the training run (see cs_session_get_weights ()).
+   */
+  signals[WEIGHTS_CHANGED] =
+    g_signal_new ("weights-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -354,8 +366,10 @@ cs_session_set_model (CsSession *self, const char *model)
           if (!cs_training_set_model (self->training, model, &error))
             g_warning ("the training run stays on its model: %s", error->message);
         }
+      self->weights_serial++;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_TITLE]);
+      g_signal_emit (self, signals[WEIGHTS_CHANGED], 0);
       gint64 start = g_get_monotonic_time ();
       cs_session_forward (self);
       self->prediction.forward_usec = g_get_monotonic_time () - start;
@@ -407,6 +421,84 @@ cs_session_predict (CsSession    *self,
     *out = *p;
   g_signal_emit (self, signals[PREDICTION_CHANGED], 0);
   return p->predicted >= 0;
+}
+
+gboolean
+cs_session_predict_input (CsSession *self, const float *input, CsPrediction *out)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (input != NULL, FALSE);
+
+  CsPrediction *p = &self->prediction;
+  gint64 start = g_get_monotonic_time ();
+
+  /* the ink's box and centre of mass, as fractions of the picture */
+  int x0 = CS_SESSION_SIDE, y0 = CS_SESSION_SIDE, x1 = -1, y1 = -1;
+  double mass = 0, mx = 0, my = 0;
+  for (int y = 0; y < CS_SESSION_SIDE; y++)
+    for (int x = 0; x < CS_SESSION_SIDE; x++)
+      {
+        float v = CLAMP (input[y * CS_SESSION_SIDE + x], 0.0f, 1.0f);
+        self->x[y * CS_SESSION_SIDE + x] = v;
+        if (v <= 0)
+          continue;
+        x0 = MIN (x0, x), x1 = MAX (x1, x);
+        y0 = MIN (y0, y), y1 = MAX (y1, y);
+        mass += v, mx += v * x, my += v * y;
+      }
+  memcpy (p->input, self->x, sizeof p->input);
+  p->empty = x1 < 0;
+  if (p->empty)
+    p->bbox_x = p->bbox_y = p->bbox_width = p->bbox_height = p->center_x = p->center_y = 0;
+  else
+    {
+      p->bbox_x = (double) x0 / CS_SESSION_SIDE;
+      p->bbox_y = (double) y0 / CS_SESSION_SIDE;
+      p->bbox_width = (double) (x1 - x0 + 1) / CS_SESSION_SIDE;
+      p->bbox_height = (double) (y1 - y0 + 1) / CS_SESSION_SIDE;
+      p->center_x = (mx / mass + 0.5) / CS_SESSION_SIDE;
+      p->center_y = (my / mass + 0.5) / CS_SESSION_SIDE;
+    }
+  cs_session_forward (self);
+  p->forward_usec = g_get_monotonic_time () - start;
+  if (self->training != NULL)
+    cs_training_watch_image (self->training, p->empty ? NULL : self->x);
+
+  if (out != NULL)
+    *out = *p;
+  g_signal_emit (self, signals[PREDICTION_CHANGED], 0);
+  return p->predicted >= 0;
+}
+
+gboolean
+cs_session_get_weights (CsSession *self, CsSessionWeights *out)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  const CsSlot *slot = &self->slots[self->current];
+  if (slot->model == NULL)
+    return FALSE;
+  g_autoptr(GError) error = NULL;
+  const float *block = cs_model_read_block (slot->model, &error);
+  if (block == NULL)
+    {
+      g_warning ("the network's weights could not be read: %s", error->message);
+      return FALSE;
+    }
+  gsize P = cs_model_get_n_params (slot->model);
+  *out = (CsSessionWeights) {
+    .json = cs_model_get_json (slot->model),
+    .title = cs_model_get_title (slot->model),
+    .params = block,
+    .n_params = P,
+    .buffers = block + 4 * P,   /* [ params | grads | optimizer state (2P) | buffers ] */
+    .n_buffers = cs_model_get_n_buffers (slot->model),
+    .serial = self->weights_serial,
+    .trained = slot->trained,
+    .training_step = slot->training_step,
+  };
+  return TRUE;
 }
 
 const CsPrediction *
@@ -466,6 +558,8 @@ on_training_frame (CsTraining *training, CsSession *self)
       slot->training_step = frame->status.step;
       if (i == self->current)
         {
+          self->weights_serial++;
+          g_signal_emit (self, signals[WEIGHTS_CHANGED], 0);
           gint64 start = g_get_monotonic_time ();
           cs_session_forward (self);
           self->prediction.forward_usec = g_get_monotonic_time () - start;

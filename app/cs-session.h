@@ -84,6 +84,13 @@ gboolean            cs_session_predict            (CsSession   *self,
                                                    int          h,
                                                    int          stride,
                                                    CsPrediction *out);
+/* input: (28, 28) in 0..1, ink 1: a picture already in the network's
+ * form (a test digit), fed as it is, without the preprocessing; the rest
+ * as cs_session_predict (). The ink box and centre of mass are those of
+ * the picture itself. */
+gboolean            cs_session_predict_input      (CsSession   *self,
+                                                   const float *input,
+                                                   CsPrediction *out);
 /* The latest prediction (empty before the first). */
 const CsPrediction *cs_session_get_prediction     (CsSession  *self);
 
@@ -102,5 +109,25 @@ CsTraining         *cs_session_peek_training      (CsSession  *self);
  * weights, copied. Taken when first asked for after a prediction or a
  * change of network, then kept. Transfer none; NULL without a network. */
 CsSnapshot         *cs_session_get_snapshot       (CsSession  *self);
+
+/* The current network's weights, to be evaluated elsewhere (on a thread):
+ * its description and its parameters and buffers in host memory, valid
+ * until they change; "weights-changed" says when (a frame of the run,
+ * another model), and serial changes with them. FALSE without a network. */
+typedef struct
+{
+  const char  *json;           /* the model's description (cs_model_get_json ()) */
+  const char  *title;          /* "SimpleCNN" */
+  const float *params;         /* (n_params) */
+  gsize        n_params;
+  const float *buffers;        /* (n_buffers): BatchNorm's running statistics */
+  gsize        n_buffers;
+  guint64      serial;
+  gboolean     trained;        /* the pretrained checkpoint's */
+  gint64       training_step;  /* ≥ 0: the run's weights after this step */
+} CsSessionWeights;
+
+gboolean            cs_session_get_weights        (CsSession        *self,
+                                                   CsSessionWeights *out);
 
 G_END_DECLS

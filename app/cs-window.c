@@ -7,6 +7,7 @@
 #include "views/cs-conv-view.h"
 #include "views/cs-draw-view.h"
 #include "views/cs-gradients-view.h"
+#include "views/cs-mistakes-view.h"
 #include "views/cs-network-view.h"
 #include "views/cs-pool-view.h"
 #include "views/cs-training-view.h"
@@ -287,6 +288,23 @@ on_gradients_mapped (CsGradientsView *view, CsWindow *self)
   on_training_updated (training, view);
 }
 
+/* A digit of the Mistakes view's gallery: into the Draw view, as it is. */
+static void
+on_example_activated (CsMistakesView *view, guint index, CsWindow *self)
+{
+  const CsDataset *test = cs_mistakes_get_dataset (cs_mistakes_view_get_mistakes (view));
+  float pixels[CS_SESSION_PIXELS];
+  gint32 label;
+
+  g_return_if_fail (test != NULL && index < test->n);
+  g_return_if_fail (test->rows * test->cols == CS_SESSION_PIXELS);
+  cs_dataset_fill_batch (test, &index, 1, pixels, &label);
+  g_autofree char *caption = g_strdup_printf (_("Test digit %u, a %d"), index, label);
+  cs_draw_view_load_image (CS_DRAW_VIEW (cs_window_get_view_widget (self, "draw")), pixels,
+                           caption);
+  cs_window_set_view (self, "draw");
+}
+
 static void
 cs_window_add_views (CsWindow *self)
 {
@@ -321,6 +339,11 @@ cs_window_add_views (CsWindow *self)
   GtkWidget *gradients = cs_gradients_view_new ();
   g_signal_connect_object (gradients, "map", G_CALLBACK (on_gradients_mapped), self, 0);
   cs_window_add_view (self, "gradients", _("Gradients"), "go-bottom-symbolic", gradients);
+
+  g_autoptr(CsMistakes) evaluation = cs_mistakes_new (self->session);
+  GtkWidget *mistakes = cs_mistakes_view_new (evaluation);
+  g_signal_connect_object (mistakes, "example-activated", G_CALLBACK (on_example_activated), self, 0);
+  cs_window_add_view (self, "mistakes", _("Mistakes"), "dialog-question-symbolic", mistakes);
 }
 
 static void

@@ -179,6 +179,47 @@ test_stroke_on_canvas (void)
   cs_draw_view_state_clear (&state);
 }
 
+/* A loaded picture: its pixels on the canvas, as they are (each a square of
+ * its grey), and in the raster under the strokes; cleared with them. */
+static void
+test_image (void)
+{
+  CsDrawViewState state;
+  cs_draw_view_state_init (&state);
+  float image[CS_SESSION_PIXELS] = { 0 };
+  image[10 * 28 + 5] = 1.0f;      /* ink */
+  image[10 * 28 + 6] = 0.5f;      /* half */
+  cs_draw_view_state_set_image (&state, image, "Test digit 3, a 1");
+  image[10 * 28 + 5] = 0;         /* copied */
+  g_assert_cmpfloat (state.image[10 * 28 + 5], ==, 1.0f);
+  g_assert_cmpstr (state.caption, ==, "Test digit 3, a 1");
+
+  Picture p = render (&state, W, H);
+  CsDrawViewLayout l;
+  cs_draw_view_layout (W, H, &l);
+  double cell = l.canvas.width / 28;
+  assert_pixel (&p, l.canvas.x + 5.5 * cell, l.canvas.y + 10.5 * cell, (CsRgb) { 0, 0, 0 }, 2);
+  assert_pixel (&p, l.canvas.x + 6.5 * cell, l.canvas.y + 10.5 * cell, (CsRgb) { 0.5, 0.5, 0.5 }, 3);
+  assert_pixel (&p, l.canvas.x + 7.5 * cell, l.canvas.y + 10.5 * cell, (CsRgb) { 1, 1, 1 }, 2);
+  picture_free (&p);
+
+  /* the raster: the picture scaled, a stroke over it */
+  const int side = CS_DRAW_VIEW_RASTER;
+  g_autofree float *gray = g_new (float, side * side);
+  state_with_line (&state, 0.2, 0.8, 0.8, 0.8);
+  cs_draw_view_state_rasterize (&state, gray, side);
+  /* the middle of a pixel: its grey (bilinear: a twentieth of each neighbour) */
+  g_assert_cmpfloat (gray[105 * side + 55], <, 0.1);
+  g_assert_cmpfloat_with_epsilon (gray[105 * side + 65], 0.5, 0.08);
+  g_assert_cmpfloat (gray[(int) (0.8 * side) * side + side / 2], <, 0.01);  /* the stroke */
+  g_assert_cmpfloat (gray[200 * side + 250], ==, 1.0f);
+
+  cs_draw_view_state_set_image (&state, NULL, NULL);
+  g_assert_null (state.image);
+  g_assert_null (state.caption);
+  cs_draw_view_state_clear (&state);
+}
+
 /* The 28 × 28 grid shows the network's input cell by cell in the
  * sequential palette: a cell holding 1 has the colour of 1. */
 static void
@@ -351,6 +392,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/views/draw/layout", test_layout);
   g_test_add_func ("/views/draw/rasterize", test_rasterize);
   g_test_add_func ("/views/draw/stroke-on-canvas", test_stroke_on_canvas);
+  g_test_add_func ("/views/draw/image", test_image);
   g_test_add_func ("/views/draw/grid-cells", test_grid_cells);
   g_test_add_func ("/views/draw/probability-bars", test_probability_bars);
   g_test_add_func ("/views/draw/crop-box", test_crop_box);

@@ -15,7 +15,8 @@ accessible action, trains one batch (the step counter and the loss label
 read back), and Play, ten seconds, Pause raise the accuracy.
 
 With --screenshots DIR it also saves the window at 1280×800 and 1920×1080
-(ImageMagick's import) with a drawn 7: tools/make-screenshots.sh.
+(ImageMagick's import) with a drawn 7, and the Mistakes view at 1280×800:
+tools/make-screenshots.sh.
 
 TAP output; "1..0 # SKIP …" when xdotool or pyatspi is missing.
 """
@@ -336,6 +337,15 @@ def main():
                 path = os.path.join(SHOTS, f"draw-{width}x{height}.png")
                 app.screenshot(path)
                 note(f"saved {path}")
+            # the Mistakes view (Alt+8) of the pretrained SimpleCNN
+            xdo("key", "alt+8")
+            time.sleep(4.0)
+            app.resize(1280, 800)
+            path = os.path.join(SHOTS, "mistakes-1280x800.png")
+            app.screenshot(path)
+            note(f"saved {path}")
+            xdo("key", "alt+1")
+            time.sleep(0.5)
         xdo("key", "Delete")
         got = app.wait_for("Prediction: none")
         ok(got == "Prediction: none", f"Delete clears the canvas ({got!r})")

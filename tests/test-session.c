@@ -7,6 +7,7 @@
 #include "app/views/cs-draw-view.h"
 
 #include "core/checkpoint.h"
+#include "core/dataset.h"
 #include "core/paths.h"
 
 #include <glib/gstdio.h>
@@ -411,6 +412,65 @@ test_training_no_data (void)
   g_rmdir (empty);
 }
 
+static void
+on_weights_changed (CsSession *session, gpointer data)
+{
+  (*(int *) data)++;
+}
+
+/* A picture in the network's form (a test digit) is fed as it is; the
+ * weights handed out are the network's and change with the model. */
+static void
+test_predict_input (void)
+{
+  g_autoptr(CsSession) session = cs_session_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsDataset) test = cs_dataset_load_named ("digits", "test", &error);
+  g_assert_no_error (error);
+
+  float x[CS_SESSION_PIXELS];
+  gint32 y;
+  guint32 index = 7;
+  cs_dataset_fill_batch (test, &index, 1, x, &y);
+  CsPrediction p;
+  g_assert_true (cs_session_predict_input (session, x, &p));
+  g_assert_false (p.empty);
+  g_assert_cmpmem (p.input, sizeof p.input, x, sizeof x);
+  g_assert_cmpint (p.predicted, ==, y);   /* the CNN gets this one right */
+  g_assert_cmpfloat (p.bbox_width, >, 0.2);
+  g_assert_cmpfloat (p.bbox_width, <=, 1.0);
+  g_assert_cmpfloat_with_epsilon (p.center_x, 0.5, 0.1);
+
+  /* the same picture through the preprocessing is another input */
+  float gray[CS_SESSION_PIXELS];
+  for (int i = 0; i < CS_SESSION_PIXELS; i++)
+    gray[i] = 1.0f - x[i];
+  CsPrediction q;
+  cs_session_predict (session, gray, 28, 28, 28, &q);
+  g_assert_true (memcmp (q.input, x, sizeof x) != 0);
+
+  /* blank: empty */
+  float blank[CS_SESSION_PIXELS] = { 0 };
+  g_assert_false (cs_session_predict_input (session, blank, &p));
+  g_assert_true (p.empty);
+
+  /* the weights */
+  int changed = 0;
+  g_signal_connect (session, "weights-changed", G_CALLBACK (on_weights_changed), &changed);
+  CsSessionWeights w, w2;
+  g_assert_true (cs_session_get_weights (session, &w));
+  g_assert_cmpstr (w.title, ==, "SimpleCNN");
+  g_assert_true (w.trained);
+  g_assert_cmpint (w.training_step, ==, -1);
+  g_assert_cmpuint (w.n_params, ==, 421642);
+  cs_session_set_model (session, CS_SESSION_MODEL_MLP);
+  g_assert_cmpint (changed, ==, 1);
+  g_assert_true (cs_session_get_weights (session, &w2));
+  g_assert_cmpuint (w2.serial, !=, w.serial);
+  g_assert_cmpuint (w2.n_params, ==, 784 * 256 + 256 + 256 * 10 + 10);
+  g_assert_cmpstr (w2.title, ==, "MLP 784-256-10");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -430,6 +490,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/session/timing", test_timing);
   g_test_add_func ("/app/session/training", test_training);
   g_test_add_func ("/app/session/training-no-data", test_training_no_data);
+  g_test_add_func ("/app/session/predict-input", test_predict_input);
 
   return g_test_run ();
 }

@@ -11,6 +11,7 @@
 #include "app/views/cs-backward-view.h"
 #include "app/views/cs-conv-view.h"
 #include "app/views/cs-draw-view.h"
+#include "app/views/cs-mistakes-view.h"
 #include "app/views/cs-training-view.h"
 
 #include <string.h>
@@ -148,6 +149,12 @@ test_views_reachable (void)
       g_autoptr(GObject) page = g_list_model_get_item (pages, 1 + i);
       g_assert_cmpstr (gtk_stack_page_get_name (GTK_STACK_PAGE (page)), ==, worked[i]);
     }
+  /* the Mistakes view after the Gradients view, on Alt+8 */
+  g_autoptr(GObject) mistakes_page = g_list_model_get_item (pages, 7);
+  g_assert_cmpstr (gtk_stack_page_get_name (GTK_STACK_PAGE (mistakes_page)), ==, "mistakes");
+  g_assert_cmpstr (gtk_stack_page_get_title (GTK_STACK_PAGE (mistakes_page)), ==, "Mistakes");
+  g_assert_true (CS_IS_MISTAKES_VIEW (gtk_stack_page_get_child (GTK_STACK_PAGE (mistakes_page))));
+
   GtkWidget *backward = cs_window_get_view_widget (window, "backward");
   g_assert_true (CS_IS_BACKWARD_VIEW (backward));
   g_assert_cmpstr (gtk_stack_page_get_title (gtk_stack_get_page (stack, backward)), ==,
@@ -354,6 +361,66 @@ test_export (void)
   g_rmdir (dir);
 }
 
+/* A misclassified test digit of the Mistakes view, activated: the Draw
+ * view shows it and the session predicts from that very picture. */
+static void
+test_mistake_to_draw (void)
+{
+  CsSession *session = cs_window_get_session (window);
+  cs_session_set_model (session, CS_SESSION_MODEL_CNN);
+  cs_window_set_view (window, "mistakes");
+  CsMistakesView *view = CS_MISTAKES_VIEW (cs_window_get_view_widget (window, "mistakes"));
+  CsMistakes *mistakes = cs_mistakes_view_get_mistakes (view);
+  const CsMistakesViewState *state = cs_mistakes_view_get_state (view);
+  CsSessionWeights w;
+  g_assert_true (cs_session_get_weights (session, &w));
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (state->result == NULL || state->result->serial != w.serial)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (state->n_shown, ==, state->result->eval.n - state->result->eval.correct);
+  g_assert_cmpuint (state->n_shown, >, 3);
+
+  guint32 index = state->shown[3];
+  int predicted = state->result->predicted[index];
+  const CsDataset *test = cs_mistakes_get_dataset (mistakes);
+  cs_mistakes_view_activate (view, 3);
+  iterate ();
+  g_assert_cmpstr (cs_window_get_view (window), ==, "draw");
+
+  /* the session's input is the test digit itself, as evaluated */
+  const CsPrediction *p = cs_session_get_prediction (session);
+  float x[28 * 28];
+  gint32 label;
+  cs_dataset_fill_batch (test, &index, 1, x, &label);
+  g_assert_cmpmem (p->input, sizeof p->input, x, sizeof x);
+  g_assert_cmpint (p->predicted, ==, predicted);
+  g_assert_cmpint (p->predicted, !=, label);
+  g_assert_cmpfloat_with_epsilon (p->probs[predicted], state->result->probs[index * 10 + predicted],
+                                  1e-4);
+  CsDrawView *draw = CS_DRAW_VIEW (cs_window_get_view_widget (window, "draw"));
+  const CsDrawViewState *ds = cs_draw_view_get_state (draw);
+  g_assert_nonnull (ds->image);
+  g_autofree char *caption = g_strdup_printf ("Test digit %u, a %d", index, label);
+  g_assert_cmpstr (ds->caption, ==, caption);
+  g_autofree char *name = g_strdup_printf ("Prediction: %d", predicted);
+  g_assert_nonnull (find_by_label (GTK_WIDGET (draw), name));
+
+  /* a stroke over it is drawn with it, and preprocessed; undo gives the
+   * picture back, exactly, and undo again the canvas before it */
+  static const double line[] = { 0.1, 0.1, 0.3, 0.1 };
+  stroke (find_by_label (GTK_WIDGET (draw), "Drawing canvas"), line, 2);
+  g_assert_nonnull (ds->image);
+  cs_draw_view_undo (draw);
+  g_assert_cmpmem (cs_session_get_prediction (session)->input, sizeof x, x, sizeof x);
+  cs_draw_view_undo (draw);
+  g_assert_null (ds->image);
+  g_assert_null (ds->caption);
+}
+
 /* A window on a session whose checkpoints did not load says so. */
 static void
 test_bad_checkpoint_banner (void)
@@ -521,6 +588,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/gui/window/bad-checkpoint-banner", test_bad_checkpoint_banner);
   g_test_add_func ("/gui/window/application", test_application);
   g_test_add_func ("/gui/window/training-device", test_training_device);
+  g_test_add_func ("/gui/window/mistake-to-draw", test_mistake_to_draw);
   g_test_add_func ("/gui/window/remembers", test_remembers);   /* closes the window: last */
 
   int status = g_test_run ();

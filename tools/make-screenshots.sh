@@ -1,9 +1,9 @@
 #!/bin/sh
 # Makes the screenshots in docs/screenshots/ from the real application: the
 # end-to-end test (tests/test-e2e.py) draws a 7 and saves the window at
-# 1280×800 and 1920×1080 on a private Xvfb (tests/gui/run-xvfb.sh); and the
-# Gradients view on two short training runs; and the Chinese interface
-# (tools/screenshots-zh.sh).
+# 1280×800 and 1920×1080 on a private Xvfb (tests/gui/run-xvfb.sh), and the
+# Mistakes view at 1280×800; and the Gradients view on two short training
+# runs; and the Chinese interface (tools/screenshots-zh.sh).
 # Needs a build (meson compile -C build) and tools/install-deps.sh's packages.
 set -eu
 cd "$(dirname "$0")/.."

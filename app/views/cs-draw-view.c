@@ -47,6 +47,64 @@ cs_draw_view_state_clear (CsDrawViewState *state)
   g_return_if_fail (state != NULL);
 
   g_clear_pointer (&state->strokes, g_ptr_array_unref);
+  g_clear_pointer (&state->image, g_free);
+  g_clear_pointer (&state->caption, g_free);
+}
+
+void
+cs_draw_view_state_set_image (CsDrawViewState *state, const float *image, const char *caption)
+{
+  g_return_if_fail (state != NULL);
+
+  g_clear_pointer (&state->image, g_free);
+  g_clear_pointer (&state->caption, g_free);
+  if (image != NULL)
+    {
+      state->image = g_memdup2 (image, CS_SESSION_PIXELS * sizeof (float));
+      state->caption = g_strdup (caption);
+    }
+}
+
+/* The loaded image as a 28 × 28 mask of its ink (A8), to paint through;
+ * NULL without one. */
+static cairo_surface_t *
+image_mask (const CsDrawViewState *state)
+{
+  if (state->image == NULL)
+    return NULL;
+  cairo_surface_t *mask = cairo_image_surface_create (CAIRO_FORMAT_A8, CS_SESSION_SIDE,
+                                                      CS_SESSION_SIDE);
+  cairo_surface_flush (mask);
+  guint8 *data = cairo_image_surface_get_data (mask);
+  int stride = cairo_image_surface_get_stride (mask);
+  for (int y = 0; y < CS_SESSION_SIDE; y++)
+    for (int x = 0; x < CS_SESSION_SIDE; x++)
+      data[y * stride + x] = (guint8) lround (255.0 * CLAMP (state->image[y * CS_SESSION_SIDE + x],
+                                                             0.0f, 1.0f));
+  cairo_surface_mark_dirty (mask);
+  return mask;
+}
+
+/* The image's ink in the current source over the square (x, y, side):
+ * filter NEAREST shows its pixels, BILINEAR smooths them. */
+static void
+paint_image (cairo_t *cr, const CsDrawViewState *state, double x, double y, double side,
+             cairo_filter_t filter)
+{
+  cairo_surface_t *mask = image_mask (state);
+  if (mask == NULL)
+    return;
+  cairo_save (cr);
+  cairo_rectangle (cr, x, y, side, side);
+  cairo_clip (cr);
+  cairo_translate (cr, x, y);
+  cairo_scale (cr, side / CS_SESSION_SIDE, side / CS_SESSION_SIDE);
+  cairo_pattern_t *pattern = cairo_pattern_create_for_surface (mask);
+  cairo_pattern_set_filter (pattern, filter);
+  cairo_mask (cr, pattern);
+  cairo_pattern_destroy (pattern);
+  cairo_restore (cr);
+  cairo_surface_destroy (mask);
 }
 
 void
@@ -118,6 +176,7 @@ cs_draw_view_state_rasterize (const CsDrawViewState *state, float *gray, int sid
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, side, side);
   cairo_t *cr = cairo_create (surface);
   cairo_set_source_rgba (cr, 0, 0, 0, 1);
+  paint_image (cr, state, 0, 0, side, CAIRO_FILTER_BILINEAR);
   stroke_ink (cr, state, 0, 0, side);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
@@ -224,13 +283,15 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
   double f = l->font;
 
   cairo_set_source_rgb (cr, TEXT_RGB);
-  show_title (cr, _("Your drawing"), r->x, r->y - f * 0.6, f, l->grid.x - r->x - f);
+  show_title (cr, state->image && state->caption ? state->caption : _("Your drawing"),
+              r->x, r->y - f * 0.6, f, l->grid.x - r->x - f);
 
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_rectangle (cr, r->x, r->y, r->width, r->height);
   cairo_fill (cr);
 
   cairo_set_source_rgb (cr, INK_RGB);
+  paint_image (cr, state, r->x, r->y, r->width, CAIRO_FILTER_NEAREST);
   stroke_ink (cr, state, r->x, r->y, r->width);
 
   cairo_set_source_rgb (cr, FRAME_RGB);
@@ -238,7 +299,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
   cairo_rectangle (cr, r->x - 0.5, r->y - 0.5, r->width + 1, r->height + 1);
   cairo_stroke (cr);
 
-  if (state->strokes->len == 0)
+  if (state->strokes->len == 0 && state->image == NULL)
     {
       cairo_set_source_rgb (cr, DIM_RGB);
       show (cr, _("Draw a digit here"), r->x + r->width / 2, r->y + r->height / 2, f * 1.3,
@@ -278,7 +339,7 @@ draw_canvas (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *c
 }
 
 static void
-draw_arrow (const CsDrawViewLayout *l, cairo_t *cr)
+draw_arrow (const CsDrawViewState *state, const CsDrawViewLayout *l, cairo_t *cr)
 {
   double f = l->font;
   double x1 = l->canvas.x + l->canvas.width + f * 0.8, x2 = l->grid.x - f * 0.8;
@@ -296,7 +357,9 @@ draw_arrow (const CsDrawViewLayout *l, cairo_t *cr)
   cairo_fill (cr);
 
   double mid = (x1 + x2) / 2;
-  show (cr, _("crop,\nscale,\ncentre"), mid, y - f * 0.5, f * 0.85, FALSE, 0.5, 1);
+  /* a loaded picture alone is fed as it is */
+  show (cr, state->image != NULL && state->strokes->len == 0 ? _("as it is") : _("crop,\nscale,\ncentre"),
+        mid, y - f * 0.5, f * 0.85, FALSE, 0.5, 1);
 }
 
 static void
@@ -453,7 +516,7 @@ cs_draw_view_state_draw (const CsDrawViewState *state, cairo_t *cr, int width, i
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_fill (cr);
   draw_canvas (state, &l, cr);
-  draw_arrow (&l, cr);
+  draw_arrow (state, &l, cr);
   draw_grid (state, &l, cr);
   draw_probabilities (state, &l, cr);
   if (state->highlight != NULL)
@@ -481,7 +544,7 @@ struct _CsDrawView
   /* Owned */
   CsSession       *session;
   CsDrawViewState  state;
-  GPtrArray       *undo;          /* of GPtrArray: earlier stroke lists */
+  GPtrArray       *undo;          /* of UndoEntry: earlier canvases */
   float           *gray;          /* (RASTER, RASTER) */
   guint            tick_id;
   double           drag_x, drag_y;  /* where the stroke began, canvas pixels */
@@ -494,6 +557,24 @@ struct _CsDrawView
   GtkWidget       *figure;
   GtkWidget       *canvas;
 };
+
+/* A canvas as it was: its strokes and its image. */
+typedef struct
+{
+  GPtrArray *strokes;
+  float *image;
+  char *caption;
+} UndoEntry;
+
+static void
+undo_entry_free (gpointer data)
+{
+  UndoEntry *e = data;
+  g_ptr_array_unref (e->strokes);
+  g_free (e->image);
+  g_free (e->caption);
+  g_free (e);
+}
 
 static void cs_draw_view_iface_init (CsViewInterface *iface);
 
@@ -599,7 +680,8 @@ static void
 update_actions (CsDrawView *self)
 {
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "draw.undo", self->undo->len > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "draw.clear", self->state.strokes->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "draw.clear",
+                                 self->state.strokes->len > 0 || self->state.image != NULL);
 }
 
 void
@@ -611,6 +693,12 @@ cs_draw_view_predict (CsDrawView *self)
     {
       gtk_widget_remove_tick_callback (self->canvas, self->tick_id);
       self->tick_id = 0;
+    }
+  if (self->state.image != NULL && self->state.strokes->len == 0)
+    {
+      /* the picture as it is: it is in the network's form already */
+      cs_session_predict_input (self->session, self->state.image, NULL);
+      return;
     }
   cs_draw_view_state_rasterize (&self->state, self->gray, CS_DRAW_VIEW_RASTER);
   cs_session_predict (self->session, self->gray, CS_DRAW_VIEW_RASTER, CS_DRAW_VIEW_RASTER,
@@ -635,14 +723,18 @@ schedule_predict (CsDrawView *self)
     self->tick_id = gtk_widget_add_tick_callback (self->canvas, predict_tick, self, NULL);
 }
 
-/* Keeps the strokes as they are, for undo. */
+/* Keeps the canvas as it is, for undo. */
 static void
 push_undo (CsDrawView *self)
 {
-  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  UndoEntry *e = g_new0 (UndoEntry, 1);
+  e->strokes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   for (guint i = 0; i < self->state.strokes->len; i++)
-    g_ptr_array_add (copy, g_array_ref (g_ptr_array_index (self->state.strokes, i)));
-  g_ptr_array_add (self->undo, copy);
+    g_ptr_array_add (e->strokes, g_array_ref (g_ptr_array_index (self->state.strokes, i)));
+  if (self->state.image != NULL)
+    e->image = g_memdup2 (self->state.image, CS_SESSION_PIXELS * sizeof (float));
+  e->caption = g_strdup (self->state.caption);
+  g_ptr_array_add (self->undo, e);
 }
 
 static void
@@ -689,8 +781,14 @@ cs_draw_view_undo (CsDrawView *self)
   if (self->undo->len == 0)
     return;
   self->drawing = FALSE;
+  UndoEntry *e = g_ptr_array_steal_index (self->undo, self->undo->len - 1);
   g_ptr_array_unref (self->state.strokes);
-  self->state.strokes = g_ptr_array_steal_index (self->undo, self->undo->len - 1);
+  self->state.strokes = g_steal_pointer (&e->strokes);
+  g_free (self->state.image);
+  self->state.image = g_steal_pointer (&e->image);
+  g_free (self->state.caption);
+  self->state.caption = g_steal_pointer (&e->caption);
+  g_free (e);
   update_actions (self);
   cs_draw_view_predict (self);
 }
@@ -700,11 +798,26 @@ cs_draw_view_clear (CsDrawView *self)
 {
   g_return_if_fail (CS_IS_DRAW_VIEW (self));
 
-  if (self->state.strokes->len == 0)
+  if (self->state.strokes->len == 0 && self->state.image == NULL)
     return;
   push_undo (self);
   self->drawing = FALSE;
   g_ptr_array_set_size (self->state.strokes, 0);
+  cs_draw_view_state_set_image (&self->state, NULL, NULL);
+  update_actions (self);
+  cs_draw_view_predict (self);
+}
+
+void
+cs_draw_view_load_image (CsDrawView *self, const float *pixels, const char *caption)
+{
+  g_return_if_fail (CS_IS_DRAW_VIEW (self));
+  g_return_if_fail (pixels != NULL);
+
+  push_undo (self);
+  self->drawing = FALSE;
+  g_ptr_array_set_size (self->state.strokes, 0);
+  cs_draw_view_state_set_image (&self->state, pixels, caption);
   update_actions (self);
   cs_draw_view_predict (self);
 }
@@ -857,7 +970,7 @@ cs_draw_view_init (CsDrawView *self)
 
   cs_draw_view_state_init (&self->state);
   g_signal_connect (self, "highlight-changed", G_CALLBACK (on_highlight_changed), NULL);
-  self->undo = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  self->undo = g_ptr_array_new_with_free_func (undo_entry_free);
   self->gray = g_new (float, CS_DRAW_VIEW_RASTER * CS_DRAW_VIEW_RASTER);
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),

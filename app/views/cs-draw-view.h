@@ -6,7 +6,9 @@
  * centred by its centre of mass), as a grid in the sequential palette with
  * a legend; on the right the predicted digit, big, and the ten softmax
  * probabilities as bars with the logits written beside them. The prediction
- * follows the stroke while it is being drawn.
+ * follows the stroke while it is being drawn. A picture already in the
+ * network's form (a test digit from the Mistakes view) can be put on the
+ * canvas instead: it is fed as it is, and strokes drawn over it add to it.
  *
  * The picture is a pure function of a CsDrawViewState onto a cairo_t, so the
  * tests draw it into image surfaces with no display, and the export menu
@@ -40,6 +42,9 @@ typedef struct
 typedef struct
 {
   GPtrArray   *strokes;        /* of GArray of CsDrawPoint, oldest first */
+  float       *image;          /* NULL, or (28, 28) in 0..1, ink 1: a picture
+                                * loaded under the strokes (a test digit) */
+  char        *caption;        /* the image's title ("Test digit 12: a 4"), or NULL */
   double       brush;          /* diameter, canvas units */
   CsPrediction prediction;     /* what the session made of the canvas */
   const char  *model_title;    /* "SimpleCNN" (not owned) */
@@ -79,8 +84,14 @@ void     cs_draw_view_state_begin_stroke (CsDrawViewState       *state,
 void     cs_draw_view_state_add_point    (CsDrawViewState       *state,
                                           double                 x,
                                           double                 y);
-/* gray: (side, side), the strokes in black (0) on white (1), antialiased:
- * what the session's preprocessing reads. */
+/* image: (28, 28) in 0..1, ink 1, copied, or NULL; caption may be NULL.
+ * The strokes are kept: clear them first for the image alone. */
+void     cs_draw_view_state_set_image    (CsDrawViewState       *state,
+                                          const float           *image,
+                                          const char            *caption);
+/* gray: (side, side), the image (scaled, bilinear) and the strokes over it
+ * in black (0) on white (1), antialiased: what the session's preprocessing
+ * reads. */
 void     cs_draw_view_state_rasterize    (const CsDrawViewState *state,
                                           float                 *gray,
                                           int                    side);
@@ -100,6 +111,14 @@ const CsDrawViewState *cs_draw_view_get_state (CsDrawView *self);
  * frame). */
 void                   cs_draw_view_predict   (CsDrawView *self);
 void                   cs_draw_view_undo      (CsDrawView *self);
+/* Puts a picture already in the network's form on the canvas (pixels:
+ * (28, 28) in 0..1, ink 1; caption may be NULL), in place of the drawing
+ * (Ctrl+Z brings the drawing back), and predicts: the session's input is
+ * then the picture itself, not preprocessed again. Strokes drawn over it
+ * are added to it, and the two are preprocessed together. */
+void                   cs_draw_view_load_image (CsDrawView  *self,
+                                                const float *pixels,
+                                                const char  *caption);
 void                   cs_draw_view_clear     (CsDrawView *self);
 
 G_END_DECLS
