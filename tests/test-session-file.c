@@ -5,11 +5,13 @@
  * the batch order and its generator, the history. A run restored from the
  * file into another trainer and trained N more batches equals the
  * original trained the same N, bit for bit (the residual CNN: BatchNorm
- * and dropout, whose masks follow the layers' seeds and the step). Bad
- * files — truncated, garbage, another format, a newer version, missing —
- * and an unwritable destination give one error each, change nothing, and
- * leave no file behind.
+ * and dropout, whose masks follow the layers' seeds and the step); on a
+ * GPU (skipped without one) the same, captured from and restored onto the
+ * device. Bad files — truncated, garbage, another format, a newer version,
+ * missing — and an unwritable destination give one error each, change
+ * nothing, and leave no file behind.
  */
+#include "core/backend.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -294,6 +296,46 @@ test_continue_residual (void)
   check_continue ("residual-cnn");
 }
 
+/* On a GPU: captured from the device, restored onto it, the same bits on. */
+static void
+test_continue_gpu (void)
+{
+  g_autoptr(GError) error = NULL;
+  if (cs_backend_for_device ("cuda", &error) == NULL)
+    {
+      g_test_skip (error->message);
+      return;
+    }
+  g_autofree char *dir = temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "run.convscope", NULL);
+  g_autoptr(CsTrainer) a = new_trainer ("residual-cnn", 100, 5);
+  cs_trainer_set_device (a, "cuda");
+  cs_trainer_step (a, 6);
+  wait_idle (a);
+  g_assert_cmpstr (status_of (a).device, ==, "cuda");
+  g_autoptr(CsRunState) saved = capture (a);
+  g_assert_true (cs_run_state_save (saved, path, NULL, 0, NULL, &error));
+  g_assert_no_error (error);
+  cs_trainer_step (a, 9);
+  wait_idle (a);
+  g_autoptr(CsRunState) after_a = capture (a);
+
+  g_autoptr(CsTrainer) b = new_trainer ("mlp", 100, 77);
+  cs_trainer_set_device (b, "cuda");
+  CsRunState *loaded = cs_run_state_load (path, NULL, &error);
+  g_assert_no_error (error);
+  assert_same_state (saved, loaded);
+  cs_trainer_restore (b, loaded);
+  wait_idle (b);
+  g_assert_cmpstr (status_of (b).device, ==, "cuda");
+  g_assert_cmpint (status_of (b).step, ==, 6);
+  cs_trainer_step (b, 9);
+  wait_idle (b);
+  g_autoptr(CsRunState) after_b = capture (b);
+  assert_same_state (after_a, after_b);
+  remove_dir (dir);
+}
+
 /* A state for other data is refused when applied; the run stays. */
 static void
 test_restore_other_data (void)
@@ -433,6 +475,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/session-file/roundtrip", test_roundtrip);
   g_test_add_func ("/core/session-file/continue/mlp", test_continue_mlp);
   g_test_add_func ("/core/session-file/continue/residual-cnn", test_continue_residual);
+  g_test_add_func ("/core/session-file/continue/gpu", test_continue_gpu);
   g_test_add_func ("/core/session-file/restore-other-data", test_restore_other_data);
   g_test_add_func ("/core/session-file/bad-files", test_bad_files);
   int ret = g_test_run ();
