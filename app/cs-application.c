@@ -249,6 +249,7 @@ cs_application_init (CsApplication *self)
     { NULL },
   };
   g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FILE.convscope]"));
 }
 
 CsSession *
