@@ -64,6 +64,9 @@ _cs_application_actions_init (CsApplication *self)
     { "win.lesson", { "F9", NULL } },
     { "win.lesson-next", { "Next", "<Alt>Right", NULL } },
     { "win.lesson-back", { "Prior", "<Alt>Left", NULL } },
+    { "win.open", { "<Control>o", NULL } },
+    { "win.save", { "<Control>s", NULL } },
+    { "win.save-as", { "<Shift><Control>s", NULL } },
   };
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);

@@ -12,6 +12,10 @@ struct _CsApplication
   /* Owned references, made at startup */
   CsSession      *session;
   GSettings      *settings;
+
+  /* Sessions */
+  char           *autosave_path;   /* in the user's state folder */
+  gboolean        new_session;     /* --new-session: the autosave is not restored */
 };
 
 void _cs_application_actions_init (CsApplication *self);

@@ -130,4 +130,64 @@ typedef struct
 gboolean            cs_session_get_weights        (CsSession        *self,
                                                    CsSessionWeights *out);
 
+/* ---- sessions: the whole state in a file (core/session-file.h) ---------
+ *
+ * A session file holds the training run (weights, optimizer state, step,
+ * batch order, hyper-parameters, history: cs_trainer_capture ()), the
+ * network chosen, the drawing (its strokes and the 28 × 28 input) and the
+ * view shown. Saving captures the run on the trainer's thread between two
+ * batches and writes the file on a worker thread, atomically; opening
+ * checks the whole file first and changes nothing when it is bad. */
+
+/* The drawing's strokes, for the file: n_strokes strokes, stroke i of
+ * lengths[i] points, the points (x, y) one after the other in xy, canvas
+ * units (0..1). The Draw view sets them as they change. */
+void                cs_session_set_strokes        (CsSession      *self,
+                                                   const double   *xy,
+                                                   const guint32  *lengths,
+                                                   guint           n_strokes);
+const double       *cs_session_get_strokes        (CsSession      *self,
+                                                   const guint32 **lengths,
+                                                   guint          *n_strokes);
+/* The view shown (property "view"): the window sets it, a session opened
+ * sets it. NULL before either. */
+const char         *cs_session_get_view           (CsSession      *self);
+void                cs_session_set_view           (CsSession      *self,
+                                                   const char     *view);
+/* The file last saved to or opened (property "file"), NULL for a new
+ * session. */
+const char         *cs_session_get_file           (CsSession      *self);
+
+void                cs_session_save_async         (CsSession          *self,
+                                                   const char         *path,
+                                                   GCancellable       *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer            user_data);
+gboolean            cs_session_save_finish        (CsSession          *self,
+                                                   GAsyncResult       *result,
+                                                   GError            **error);
+/* The same, waiting for the trainer and the write (closing; tests). */
+gboolean            cs_session_save               (CsSession          *self,
+                                                   const char         *path,
+                                                   GError            **error);
+/* Replaces the session by the file's; on error nothing changes. Emits
+ * "drawing-restored" for the Draw view to take the strokes. */
+gboolean            cs_session_open               (CsSession          *self,
+                                                   const char         *path,
+                                                   GError            **error);
+
+/* Autosave to path every interval_s seconds when something changed since
+ * the last save (training, the drawing, the view), in the background;
+ * path NULL stops it. cs_session_autosave_now () writes at once and waits
+ * (closing the window). */
+void                cs_session_set_autosave       (CsSession          *self,
+                                                   const char         *path,
+                                                   guint               interval_s);
+gboolean            cs_session_autosave_now       (CsSession          *self,
+                                                   GError            **error);
+/* Opens the autosaved session, which keeps the name of the file it was
+ * saved to or opened from, if any. */
+gboolean            cs_session_restore_autosave   (CsSession          *self,
+                                                   GError            **error);
+
 G_END_DECLS

@@ -13,6 +13,7 @@ struct _CsWindow
   CsSession            *session;
   GSettings            *settings;        /* NULL when the schema is not installed */
   GtkNativeDialog      *export_dialog;
+  GtkNativeDialog      *session_dialog;  /* Open or Save As, while shown */
   char                 *restore_view;    /* the view the settings remember */
   guint                 banner_timeout;
   guint                 n_views;
@@ -47,6 +48,8 @@ struct _CsWindow
 
 void _cs_window_class_actions_init (CsWindowClass *klass);
 void _cs_window_actions_update     (CsWindow      *self);
+/* The title: the session's file name, or the application's name. */
+void _cs_window_update_title       (CsWindow      *self);
 
 void _cs_window_class_lesson_init       (CsWindowClass *klass);
 void _cs_window_lesson_update           (CsWindow      *self);

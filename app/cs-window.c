@@ -187,7 +187,18 @@ cs_window_show_message (CsWindow *self, const char *message, gboolean warning)
 static void
 on_visible_child_changed (CsWindow *self)
 {
+  if (self->session != NULL)
+    cs_session_set_view (self->session, cs_window_get_view (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
+}
+
+/* A session opened shows the view it was saved in. */
+static void
+on_session_view (CsWindow *self)
+{
+  const char *view = cs_session_get_view (self->session);
+  if (view != NULL && gtk_stack_get_child_by_name (self->stack, view) != NULL)
+    gtk_stack_set_visible_child_name (self->stack, view);
 }
 
 static void
@@ -213,9 +224,15 @@ cs_window_save_state (CsWindow *self)
 static gboolean
 cs_window_close_request (GtkWindow *window)
 {
+  CsWindow *self = CS_WINDOW (window);
+  g_autoptr(GError) error = NULL;
+
   /* the size and view to remember are those from before presenting */
-  cs_window_set_presentation (CS_WINDOW (window), FALSE);
-  cs_window_save_state (CS_WINDOW (window));
+  cs_window_set_presentation (self, FALSE);
+  cs_window_save_state (self);
+  /* what was done since the last autosave is kept too */
+  if (!cs_session_autosave_now (self->session, &error))
+    g_message ("The session could not be autosaved: %s", error->message);
   return GTK_WINDOW_CLASS (cs_window_parent_class)->close_request (window);
 }
 
@@ -366,6 +383,12 @@ cs_window_constructed (GObject *object)
     }
 
   cs_window_add_views (self);
+  cs_session_set_view (self->session, cs_window_get_view (self));
+  g_signal_connect_object (self->session, "notify::view", G_CALLBACK (on_session_view), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::file", G_CALLBACK (_cs_window_update_title),
+                           self, G_CONNECT_SWAPPED);
+  _cs_window_update_title (self);
 
   const char *message = cs_session_get_message (self->session);
   if (message != NULL)
@@ -380,6 +403,9 @@ cs_window_dispose (GObject *object)
   if (self->export_dialog != NULL)
     gtk_native_dialog_destroy (self->export_dialog);
   g_clear_object (&self->export_dialog);
+  if (self->session_dialog != NULL)
+    gtk_native_dialog_destroy (self->session_dialog);
+  g_clear_object (&self->session_dialog);
   g_clear_handle_id (&self->banner_timeout, g_source_remove);
   /* No gtk_widget_dispose_template (): GtkWindow's dispose unparents its
    * child and title bar itself (GTK 4.8 would unparent them twice). */

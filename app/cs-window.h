@@ -68,4 +68,9 @@ gboolean    cs_window_get_presentation     (CsWindow      *self);
 void        cs_window_set_presentation     (CsWindow      *self,
                                             gboolean       presentation);
 
+/* Opens a session file (cs_session_open ()); a file that cannot be opened
+ * is said in the banner, and nothing changes. */
+gboolean    cs_window_open_session         (CsWindow      *self,
+                                            const char    *path);
+
 G_END_DECLS

@@ -8,12 +8,20 @@
 gboolean
 cs_checkpoint_save (CsModel *model, const char *path, GError **error)
 {
+  return cs_checkpoint_save_with (model, path, "convscope", NULL, 0, NULL, error);
+}
+
+gboolean
+cs_checkpoint_save_with (CsModel *model, const char *path, const char *format,
+                         const CsSafetensorsTensor *extra, guint n_extra,
+                         const char *const *extra_metadata, GError **error)
+{
   guint n = cs_model_get_n_entries (model);
   /* The block itself on the CPU, a host copy of it on a GPU */
   const float *block = cs_model_read_block (model, error);
   if (block == NULL)
     return FALSE;
-  g_autofree CsSafetensorsTensor *tensors = g_new0 (CsSafetensorsTensor, n);
+  g_autofree CsSafetensorsTensor *tensors = g_new0 (CsSafetensorsTensor, n + n_extra);
   g_autofree gint64 *counters = g_new0 (gint64, n);
 
   for (guint i = 0; i < n; i++)
@@ -40,14 +48,22 @@ cs_checkpoint_save (CsModel *model, const char *path, GError **error)
         }
     }
 
+  for (guint i = 0; i < n_extra; i++)
+    tensors[n + i] = extra[i];
+
   g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, cs_model_get_step (model));
-  const char *metadata[] = {
-    "format", "convscope",
-    "model", cs_model_get_json (model),
-    "step", step,
-    NULL,
-  };
-  return cs_safetensors_write (path, tensors, n, metadata, error);
+  g_autoptr(GPtrArray) metadata = g_ptr_array_new ();
+  const char *own[] = { "format", format, "model", cs_model_get_json (model), "step", step };
+  for (gsize i = 0; i < G_N_ELEMENTS (own); i++)
+    g_ptr_array_add (metadata, (gpointer) own[i]);
+  for (const char *const *kv = extra_metadata; kv != NULL && kv[0] && kv[1]; kv += 2)
+    {
+      g_ptr_array_add (metadata, (gpointer) kv[0]);
+      g_ptr_array_add (metadata, (gpointer) kv[1]);
+    }
+  g_ptr_array_add (metadata, NULL);
+  return cs_safetensors_write (path, tensors, n + n_extra,
+                               (const char *const *) metadata->pdata, error);
 }
 
 static char *
@@ -108,12 +124,28 @@ check_entry (CsSafetensors *st, const CsModelEntry *me, GError **error)
   return TRUE;
 }
 
+static gboolean
+has_prefix (const char *name, const char *const *prefixes)
+{
+  for (const char *const *p = prefixes; p != NULL && *p != NULL; p++)
+    if (g_str_has_prefix (name, *p))
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 cs_checkpoint_load_into (CsModel *model, const char *path, GError **error)
 {
   g_autoptr(CsSafetensors) st = cs_safetensors_open (path, error);
   if (st == NULL)
     return FALSE;
+  return cs_checkpoint_read_into (model, st, NULL, error);
+}
+
+gboolean
+cs_checkpoint_read_into (CsModel *model, CsSafetensors *st, const char *const *extra_prefixes,
+                         GError **error)
+{
   const char *file = cs_safetensors_get_display_name (st);
   guint n = cs_model_get_n_entries (model);
 
@@ -124,7 +156,7 @@ cs_checkpoint_load_into (CsModel *model, const char *path, GError **error)
   for (guint i = 0; i < cs_safetensors_get_n_entries (st); i++)
     {
       const CsSafetensorsEntry *e = cs_safetensors_get_entry (st, i);
-      if (cs_model_find_entry (model, e->name) == NULL)
+      if (cs_model_find_entry (model, e->name) == NULL && !has_prefix (e->name, extra_prefixes))
         {
           g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH,
                        "%s: the file has a tensor “%s” that this model does not have "

@@ -841,6 +841,47 @@ cs_batcher_restore_state (CsBatcher *b, gconstpointer state)
 }
 
 void
+cs_batcher_save (const CsBatcher *b, guint32 *order, guint32 *pos, guint32 *epoch, CsRng *rng)
+{
+  g_return_if_fail (b != NULL && order != NULL && pos != NULL && epoch != NULL && rng != NULL);
+  memcpy (order, b->order, (gsize) b->ds->n * sizeof (guint32));
+  *pos = b->pos;
+  *epoch = b->epoch;
+  *rng = b->rng;
+}
+
+gboolean
+cs_batcher_restore (CsBatcher *b, const guint32 *order, guint32 pos, guint32 epoch,
+                    const CsRng *rng, GError **error)
+{
+  g_return_val_if_fail (b != NULL && order != NULL && rng != NULL, FALSE);
+  guint32 n = b->ds->n;
+
+  if (pos > n)
+    {
+      g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_MISMATCH,
+                   "position %u in an epoch of %u examples", pos, n);
+      return FALSE;
+    }
+  g_autofree guint8 *seen = g_new0 (guint8, n);
+  for (guint32 i = 0; i < n; i++)
+    {
+      if (order[i] >= n || seen[order[i]])
+        {
+          g_set_error (error, CS_DATASET_ERROR, CS_DATASET_ERROR_MISMATCH,
+                       "the order of the epoch is not one of the %u examples each once", n);
+          return FALSE;
+        }
+      seen[order[i]] = 1;
+    }
+  memcpy (b->order, order, (gsize) n * sizeof (guint32));
+  b->pos = pos;
+  b->epoch = epoch;
+  b->rng = *rng;
+  return TRUE;
+}
+
+void
 cs_batcher_free (CsBatcher *b)
 {
   if (b == NULL)

@@ -14,6 +14,8 @@
 
 #include <glib.h>
 
+#include "rng.h"
+
 G_BEGIN_DECLS
 
 #define CS_DATASET_ERROR (cs_dataset_error_quark ())
@@ -141,6 +143,21 @@ void       cs_batcher_save_state       (const CsBatcher *b,
                                         gpointer         state);
 void       cs_batcher_restore_state    (CsBatcher       *b,
                                         gconstpointer    state);
+/* Where the batcher is, to go on from there in another batcher of the same
+ * split (a session saved and opened again): this epoch's order (ds->n
+ * indices), the position in it, the epoch and the generator. restore
+ * checks that order is a permutation of the split and pos ≤ ds->n. */
+void       cs_batcher_save             (const CsBatcher *b,
+                                        guint32         *order,
+                                        guint32         *pos,
+                                        guint32         *epoch,
+                                        CsRng           *rng);
+gboolean   cs_batcher_restore          (CsBatcher       *b,
+                                        const guint32   *order,
+                                        guint32          pos,
+                                        guint32          epoch,
+                                        const CsRng     *rng,
+                                        GError         **error);
 void       cs_batcher_free             (CsBatcher       *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsDataset, cs_dataset_free)

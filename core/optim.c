@@ -105,6 +105,18 @@ cs_optimizer_new (CsModel *model, const CsOptimConfig *config)
   return opt;
 }
 
+CsOptimizer *
+cs_optimizer_new_resumed (CsModel *model, const CsOptimConfig *config, gint64 step)
+{
+  g_return_val_if_fail (model != NULL && config != NULL && step >= 0, NULL);
+
+  CsOptimizer *opt = g_new0 (CsOptimizer, 1);
+  opt->model = model;
+  opt->config = *config;
+  opt->step = step;
+  return opt;
+}
+
 void
 cs_optimizer_free (CsOptimizer *opt)
 {

@@ -36,6 +36,11 @@ gboolean     cs_optim_config_validate    (const CsOptimConfig *config, GError **
 typedef struct _CsOptimizer CsOptimizer;
 
 CsOptimizer *cs_optimizer_new        (CsModel *model, const CsOptimConfig *config);
+/* The same for a run that goes on: the state already in the model's block
+ * is kept (not cleared) and the count of steps taken is step (a session
+ * reopened). */
+CsOptimizer *cs_optimizer_new_resumed (CsModel *model, const CsOptimConfig *config,
+                                       gint64 step);
 void         cs_optimizer_free       (CsOptimizer *opt);
 /* p ← update(p, dL/dp) for every parameter; counts the step. */
 void         cs_optimizer_step       (CsOptimizer *opt);

@@ -63,6 +63,7 @@ typedef enum
   CMD_REWIND,
   CMD_ZERO_UNIT,
   CMD_FREEZE_UNIT,
+  CMD_RESTORE,
 } CommandKind;
 
 typedef struct
@@ -81,6 +82,7 @@ typedef struct
   float *image;                /* WATCH_IMAGE: n floats */
   int label;
   gboolean flag;
+  CsRunState *state;           /* RESTORE */
   gpointer func;               /* SNAPSHOT_FUNC, INVOKE */
   gpointer user_data;
   GDestroyNotify destroy;
@@ -1155,6 +1157,7 @@ command_free (Command *c)
   g_free (c->image);
   if (c->kind == CMD_INVOKE && c->destroy != NULL)
     c->destroy (c->user_data);
+  g_clear_pointer (&c->state, cs_run_state_free);
   g_free (c);
 }
 
@@ -1170,7 +1173,8 @@ static guint64
 push (CsTrainer *self, Command *c)
 {
   cs_mutex_lock (&self->lock);
-  if (c->kind == CMD_RESET || c->kind == CMD_MODEL || c->kind == CMD_DATASET)
+  if (c->kind == CMD_RESET || c->kind == CMD_MODEL || c->kind == CMD_DATASET
+      || c->kind == CMD_RESTORE)
     c->generation = ++self->generation_queued;
   guint64 gen = self->generation_queued;
   g_queue_push_tail (&self->commands, c);
@@ -1599,6 +1603,201 @@ apply_freeze_unit (CsTrainer *self, guint layer, guint unit, gboolean frozen)
   r->edits++;
 }
 
+/* ---- sessions ------------------------------------------------------------- */
+
+gboolean
+cs_trainer_capture (CsTrainer *self, CsRunState *state, GError **error)
+{
+  g_return_val_if_fail (self != NULL && state != NULL, FALSE);
+  Run *r = &self->run;
+  g_return_val_if_fail (g_thread_self () == r->thread, FALSE);
+
+  const float *src = cs_model_read_block (r->model, error);
+  if (src == NULL)
+    return FALSE;
+
+  /* A model of the same description is reused: one copy of the block. */
+  if (state->model != NULL
+      && (state->seed != r->seed
+          || strcmp (cs_model_get_json (state->model), cs_model_get_json (r->model)) != 0))
+    g_clear_pointer (&state->model, cs_model_free);
+  if (state->model == NULL)
+    {
+      state->model = cs_model_new_from_json (cs_model_get_json (r->model), -1, error);
+      if (state->model == NULL)
+        return FALSE;
+      cs_model_init (state->model, r->seed);   /* the layers' seeds: dropout */
+    }
+  gsize P = cs_model_get_n_params (r->model), B = cs_model_get_n_buffers (r->model);
+  memcpy (cs_model_read_block (state->model, NULL), src, (4 * P + B) * sizeof (float));
+  for (guint i = 0; i < cs_model_get_n_entries (r->model); i++)
+    {
+      const CsModelEntry *from = cs_model_get_entry (r->model, i);
+      const CsModelEntry *to = cs_model_get_entry (state->model, i);
+      if (from->param->role == CS_BUFFER_COUNTER)
+        *to->param->counter = *from->param->counter;
+    }
+  _cs_model_set_step (state->model, cs_model_get_step (r->model));
+
+  state->seed = r->seed;
+  state->optim_step = cs_optimizer_get_step (r->opt);
+  state->optim = r->optim;
+  state->batch_size = r->batch_size;
+  state->evaluate_each_epoch = r->evaluate_each_epoch;
+
+  if (g_strcmp0 (state->dataset, r->train->name) != 0)
+    {
+      g_free (state->dataset);
+      state->dataset = g_strdup (r->train->name);
+    }
+  if (state->order == NULL || state->train_examples != r->train->n)
+    {
+      g_free (state->order);
+      state->order = g_new (guint32, r->train->n);
+    }
+  state->train_examples = r->train->n;
+  state->test_examples = r->test ? r->test->n : 0;
+  cs_batcher_save (r->batcher, state->order, &state->pos, &state->epoch, &state->rng);
+
+  state->epoch_examples = r->epoch_examples;
+  state->epoch_correct = r->epoch_correct;
+  state->epoch_loss_sum = r->epoch_loss_sum;
+  state->epoch_batches = r->epoch_batches;
+  const CsTrainerStatus *s = &r->status;
+  state->examples_seen = s->examples_seen;
+  state->loss = s->loss;
+  state->running_loss = s->running_loss;
+  state->running_accuracy = s->running_accuracy;
+  state->test_loss = s->test_loss;
+  state->test_accuracy = s->test_accuracy;
+  state->test_step = s->test_step;
+
+  state->watch_index = r->watch_index;
+  state->watch_label = r->watch_label;
+  if (r->watch_index < 0)
+    {
+      if (state->watch_image_n != r->watch_image_n)
+        {
+          g_free (state->watch_image);
+          state->watch_image = g_new (float, r->watch_image_n);
+          state->watch_image_n = r->watch_image_n;
+        }
+      memcpy (state->watch_image, r->watch_image, r->watch_image_n * sizeof (float));
+    }
+
+  cs_mutex_lock (&self->lock);
+  cs_train_history_sync (state->history, self->history);
+  cs_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static void
+apply_restore (CsTrainer *self, Command *c)
+{
+  Run *r = &self->run;
+  CsRunState *st = c->state;
+  g_autoptr(GError) error = NULL;
+
+  if (st->train_examples != r->train->n || g_strcmp0 (st->dataset, r->train->name) != 0)
+    g_set_error (&error, CS_ERROR, CS_ERROR_MISMATCH,
+                 "the session trained on %s (%u examples), not on %s (%u)",
+                 st->dataset, st->train_examples, r->train->name, r->train->n);
+  else if (check_fit (st->model, r->train, &error) && check_fit (st->model, r->test, &error)
+           && cs_model_reserve (st->model, st->batch_size, &error))
+    {
+      const CsBackend *be = cs_model_get_backend (r->model);
+      if (!cs_model_set_device (st->model, be, &error))
+        {
+          report_error (self, "the model stays on the CPU: %s", error->message);
+          g_clear_error (&error);
+        }
+    }
+  if (error != NULL)
+    {
+      report_error (self, "%s", error->message);
+      renumber (self, c->generation, FALSE);
+      return;
+    }
+
+  free_trackers (r);
+  free_buffers (r);
+  g_clear_pointer (&r->opt, cs_optimizer_free);
+  g_clear_pointer (&r->watch, cs_model_free);
+  g_clear_pointer (&r->batcher, cs_batcher_free);
+  cs_model_free (r->model);
+  r->model = g_steal_pointer (&st->model);
+  r->seed = st->seed;
+  r->optim = st->optim;
+  r->batch_size = st->batch_size;
+  r->evaluate_each_epoch = st->evaluate_each_epoch;
+  r->opt = cs_optimizer_new_resumed (r->model, &r->optim, st->optim_step);
+  r->batcher = cs_batcher_new (r->train, (guint32) r->batch_size, r->seed);
+  if (!cs_batcher_restore (r->batcher, st->order, st->pos, st->epoch, &st->rng, &error))
+    report_error (self, "the batch order: %s; the epoch starts again", error->message);
+  ensure_buffers (r);
+  r->batch_n = 0;
+  make_trackers (r);
+
+  r->playing = FALSE;
+  r->steps_left = 0;
+  r->epoch = st->epoch;
+  r->epoch_examples = st->epoch_examples;
+  r->epoch_correct = st->epoch_correct;
+  r->epoch_loss_sum = st->epoch_loss_sum;
+  r->epoch_batches = st->epoch_batches;
+  r->window_samples = 0;
+
+  gsize in_n = (gsize) cs_shape_numel (cs_model_get_input_shape (r->model));
+  const CsDataset *watched = r->test ? r->test : r->train;
+  g_clear_pointer (&r->watch_image, g_free);
+  r->watch_index = 0;
+  r->watch_label = -1;
+  if (st->watch_index < 0 && st->watch_image != NULL && st->watch_image_n == in_n)
+    {
+      r->watch_image = g_steal_pointer (&st->watch_image);
+      r->watch_image_n = in_n;
+      r->watch_index = -1;
+      r->watch_label = st->watch_label;
+    }
+  else if (st->watch_index >= 0 && (guint) st->watch_index < watched->n)
+    r->watch_index = st->watch_index;
+
+  CsTrainerStatus *s = &r->status;
+  s->state = CS_TRAINER_PAUSED;
+  s->step = cs_model_get_step (r->model);
+  s->optim_step = st->optim_step;
+  s->epoch = st->epoch;
+  s->batch = st->epoch_batches;
+  s->examples_seen = st->examples_seen;
+  s->loss = st->loss;
+  s->loss_after = NAN;
+  s->running_loss = st->running_loss;
+  s->running_accuracy = st->running_accuracy;
+  s->test_loss = st->test_loss;
+  s->test_accuracy = st->test_accuracy;
+  s->test_step = st->test_step;
+  s->samples_per_second = 0.0;
+  s->snapshot_ms = 0.0;
+  s->eval_seconds = 0;
+  s->watch_prediction = -1;
+  s->diagnoses = 0;
+  s->diagnosis[0] = '\0';
+  /* no unit frozen; the first checkpoint to rewind to is this one */
+  r->n_frozen = 0;
+  r->edits = 0;
+  start_checkpoints (self);
+  describe_run (r);
+
+  renumber (self, c->generation, TRUE);
+  cs_mutex_lock (&self->lock);
+  st->history->generation = c->generation;
+  if (st->history->n_layers == self->history->n_layers)
+    cs_train_history_sync (self->history, st->history);
+  cs_mutex_unlock (&self->lock);
+  diagnose (self);
+  r->notify_now = r->snapshot_now = TRUE;
+}
+
 static void
 apply (CsTrainer *self, Command *c)
 {
@@ -1688,6 +1887,9 @@ apply (CsTrainer *self, Command *c)
       break;
     case CMD_FREEZE_UNIT:
       apply_freeze_unit (self, c->n2, c->n3, c->flag);
+      break;
+    case CMD_RESTORE:
+      apply_restore (self, c);
       break;
     default:
       g_assert_not_reached ();
@@ -2114,6 +2316,15 @@ cs_trainer_status_is_frozen (const CsTrainerStatus *status, guint layer, guint u
     if (status->frozen[i].layer == layer && status->frozen[i].unit == unit)
       return TRUE;
   return FALSE;
+}
+
+guint64
+cs_trainer_restore (CsTrainer *self, CsRunState *state)
+{
+  g_return_val_if_fail (self != NULL && state != NULL && state->model != NULL, 0);
+  Command *c = command_new (CMD_RESTORE);
+  c->state = state;
+  return push (self, c);
 }
 
 /* ---- what comes back ------------------------------------------------------ */

@@ -52,6 +52,7 @@
 #include "diagnostics.h"
 #include "model.h"
 #include "optim.h"
+#include "session-file.h"
 
 G_BEGIN_DECLS
 
@@ -359,6 +360,25 @@ gboolean      cs_trainer_status_is_frozen  (const CsTrainerStatus *status,
 /* The bytes one checkpoint of the model takes with a split of n examples. */
 gsize         cs_trainer_checkpoint_size   (CsModel               *model,
                                             guint32                n_examples);
+
+/* Sessions (core/session-file.h). On the trainer's thread only, from an
+ * invoked function or the snapshot hook: copies the whole run into state,
+ * reusing its memory (the model, the order, the history) when it was
+ * filled from the same run before, so that a periodic capture allocates
+ * nothing but what the history gained. FALSE when the device failed. */
+gboolean      cs_trainer_capture           (CsTrainer             *trainer,
+                                            CsRunState            *state,
+                                            GError               **error);
+/* A run that goes on from state (taken), paused, as a new generation:
+ * weights, optimizer state and step, batch order and position, counters,
+ * history and the example watched, so that training from here makes the
+ * same numbers, bit for bit, as the run it was captured from. A state
+ * for other data (another training split, or another size), or a model
+ * that does not fit or find memory, is refused when applied, with the
+ * error in the status, and the run stays (the generation moves on all the
+ * same). Returns the new generation. */
+guint64       cs_trainer_restore           (CsTrainer             *trainer,
+                                            CsRunState            *state);
 
 /* ---- what comes back -------------------------------------------------- */
 

@@ -65,7 +65,7 @@ typedef struct {
   const char *language;
   const char *draw, *training, *backward;   /* views' titles */
   const char *clear;                         /* a button in cs-draw-view.ui */
-  const char *export_item;                   /* the main menu's first item */
+  const char *first_item;                    /* the main menu's first item */
   const char *units;                         /* "%d units" for 256 */
 } Expected;
 
@@ -99,7 +99,7 @@ check_window (gconstpointer data)
   GMenuModel *section = g_menu_model_get_item_link (menu, 0, G_MENU_LINK_SECTION);
   g_autofree char *label = NULL;
   g_assert_true (g_menu_model_get_item_attribute (section, 0, G_MENU_ATTRIBUTE_LABEL, "s", &label));
-  g_assert_cmpstr (label, ==, want->export_item);
+  g_assert_cmpstr (label, ==, want->first_item);
   g_object_unref (section);
 
   g_autofree char *units = g_strdup_printf (g_dngettext (NULL, "%d unit", "%d units", 256), 256);
@@ -123,10 +123,10 @@ int
 main (int argc, char *argv[])
 {
   static const Expected chinese = {
-    "zh_CN", "绘制", "训练", "反向传播", "清除", "导出图形(_E)…", "256 个单元",
+    "zh_CN", "绘制", "训练", "反向传播", "清除", "打开会话(_O)…", "256 个单元",
   };
   static const Expected english = {
-    NULL, "Draw", "Training", "Backward", "Clear", "_Export Figure…", "256 units",
+    NULL, "Draw", "Training", "Backward", "Clear", "_Open Session…", "256 units",
   };
 
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)

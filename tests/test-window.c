@@ -489,6 +489,70 @@ test_application (void)
   iterate ();
 }
 
+/* Sessions: the shortcuts, the title, the drawing and the view of a
+ * session opened, and a bad file said in the banner. */
+static void
+test_sessions (void)
+{
+  static const struct { const char *action, *accel; } accels[] = {
+    { "win.open", "<Control>o" }, { "win.save", "<Control>s" }, { "win.save-as", "<Shift><Control>s" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    {
+      g_auto(GStrv) got = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                                accels[i].action);
+      g_assert_true (g_strv_contains ((const char *const *) got, accels[i].accel));
+    }
+
+  g_autofree char *dir = g_dir_make_tmp ("cs-window-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Lesson 1.convscope", NULL);
+  CsSession *session = cs_window_get_session (window);
+  GtkWidget *draw = cs_window_get_view_widget (window, "draw");
+  static const double seven[] = { 0.25, 0.2, 0.75, 0.2, 0.45, 0.85 };
+  cs_window_set_view (window, "draw");
+  iterate ();
+  cs_draw_view_clear (CS_DRAW_VIEW (draw));
+  stroke (find_by_label (draw, "Drawing canvas"), seven, 3);
+  g_assert_cmpuint (cs_draw_view_get_state (CS_DRAW_VIEW (draw))->strokes->len, ==, 1);
+  CsPrediction drawn = *cs_session_get_prediction (session);
+
+  g_autoptr(GError) error = NULL;
+  g_assert_true (cs_session_save (session, path, &error));
+  g_assert_no_error (error);
+  iterate ();
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Lesson 1 — Convscope");
+
+  /* another drawing and view, then the session again */
+  cs_draw_view_clear (CS_DRAW_VIEW (draw));
+  cs_window_set_view (window, "convolution");
+  iterate ();
+  g_assert_true (cs_window_open_session (window, path));
+  iterate ();
+  g_assert_cmpstr (cs_window_get_view (window), ==, "draw");
+  g_assert_cmpuint (cs_draw_view_get_state (CS_DRAW_VIEW (draw))->strokes->len, ==, 1);
+  const CsPrediction *p = cs_session_get_prediction (session);
+  g_assert_cmpmem (p->input, sizeof p->input, drawn.input, sizeof drawn.input);
+  g_assert_true (gtk_widget_get_visible (window->banner));
+  g_assert_nonnull (strstr (gtk_label_get_text (window->banner_label), "Lesson 1.convscope"));
+
+  /* a bad file: one warning, nothing else changes */
+  g_autofree char *bad = g_build_filename (dir, "bad.convscope", NULL);
+  g_file_set_contents (bad, "not a session", -1, NULL);
+  g_assert_false (cs_window_open_session (window, bad));
+  g_assert_true (gtk_widget_has_css_class (window->banner, "warning"));
+  const char *text = gtk_label_get_text (window->banner_label);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "could not be opened"));
+  g_assert_nonnull (strstr (text, "bad.convscope"));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Lesson 1 — Convscope");
+  g_assert_cmpmem (p->input, sizeof p->input, drawn.input, sizeof drawn.input);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.dismiss-banner", NULL);
+
+  g_unlink (bad);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* Closing the window saves its size and view. */
 static void
 test_remembers (void)
@@ -589,6 +653,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/gui/window/application", test_application);
   g_test_add_func ("/gui/window/training-device", test_training_device);
   g_test_add_func ("/gui/window/mistake-to-draw", test_mistake_to_draw);
+  g_test_add_func ("/gui/window/sessions", test_sessions);
   g_test_add_func ("/gui/window/remembers", test_remembers);   /* closes the window: last */
 
   int status = g_test_run ();

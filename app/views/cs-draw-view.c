@@ -684,6 +684,27 @@ update_actions (CsDrawView *self)
                                  self->state.strokes->len > 0 || self->state.image != NULL);
 }
 
+/* The strokes, for the session file. */
+static void
+push_strokes (CsDrawView *self)
+{
+  GPtrArray *strokes = self->state.strokes;
+  g_autoptr(GArray) xy = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree guint32 *lengths = g_new (guint32, MAX (strokes->len, 1));
+  for (guint s = 0; s < strokes->len; s++)
+    {
+      GArray *stroke = g_ptr_array_index (strokes, s);
+      lengths[s] = stroke->len;
+      for (guint i = 0; i < stroke->len; i++)
+        {
+          const CsDrawPoint *p = &g_array_index (stroke, CsDrawPoint, i);
+          g_array_append_val (xy, p->x);
+          g_array_append_val (xy, p->y);
+        }
+    }
+  cs_session_set_strokes (self->session, (const double *) xy->data, lengths, strokes->len);
+}
+
 void
 cs_draw_view_predict (CsDrawView *self)
 {
@@ -701,8 +722,39 @@ cs_draw_view_predict (CsDrawView *self)
       return;
     }
   cs_draw_view_state_rasterize (&self->state, self->gray, CS_DRAW_VIEW_RASTER);
+  push_strokes (self);
   cs_session_predict (self->session, self->gray, CS_DRAW_VIEW_RASTER, CS_DRAW_VIEW_RASTER,
                       CS_DRAW_VIEW_RASTER, NULL);
+}
+
+/* A session was opened: its strokes are the canvas now, and undo starts
+ * afresh. */
+static void
+on_drawing_restored (CsDrawView *self, CsSession *session)
+{
+  const guint32 *lengths;
+  guint n_strokes;
+  const double *xy = cs_session_get_strokes (session, &lengths, &n_strokes);
+
+  self->drawing = FALSE;
+  g_ptr_array_set_size (self->undo, 0);
+  g_ptr_array_set_size (self->state.strokes, 0);
+  for (guint s = 0; s < n_strokes; s++)
+    {
+      GArray *stroke = g_array_sized_new (FALSE, FALSE, sizeof (CsDrawPoint), lengths[s]);
+      for (guint i = 0; i < lengths[s]; i++, xy += 2)
+        {
+          CsDrawPoint p = { xy[0], xy[1] };
+          g_array_append_val (stroke, p);
+        }
+      g_ptr_array_add (self->state.strokes, stroke);
+    }
+  update_actions (self);
+  /* the same picture again: the session's input does not change, the
+   * crop box and centre of mass are measured anew */
+  if (n_strokes > 0)
+    cs_draw_view_predict (self);
+  gtk_widget_queue_draw (self->figure);
 }
 
 static gboolean
@@ -844,6 +896,8 @@ cs_draw_view_set_session (CsDrawView *self, CsSession *session)
                            G_CALLBACK (on_prediction_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::model",
                            G_CALLBACK (on_model_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "drawing-restored",
+                           G_CALLBACK (on_drawing_restored), self, G_CONNECT_SWAPPED);
   self->state.prediction = *cs_session_get_prediction (self->session);
   self->state.model_title = cs_session_get_model_title (self->session);
   update_label (self);

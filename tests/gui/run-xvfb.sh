@@ -3,7 +3,8 @@
 #
 # A private Xvfb (it picks a free display itself, -displayfd), a private
 # D-Bus session bus (dbus-run-session; the AT-SPI accessibility bus is
-# started on it on demand) and a private XDG_RUNTIME_DIR, then tears them
+# started on it on demand), a private XDG_RUNTIME_DIR and a private folder
+# for the application's autosaved session, then tears them
 # all down. GTK is told to use X11 and the Cairo renderer (CPU only, the
 # same pixels every run). Exits with COMMAND's status.
 #
@@ -51,9 +52,11 @@ done
 
 DISPLAY=":$(cat "$runtime/display")"
 XDG_RUNTIME_DIR="$runtime"
+# The application autosaves its session here, not in the user's state folder.
+CONVSCOPE_STATE_DIR="$runtime/state"
 GDK_BACKEND=x11
 GSK_RENDERER="${GSK_RENDERER:-cairo}"
-export DISPLAY XDG_RUNTIME_DIR GDK_BACKEND GSK_RENDERER
+export DISPLAY XDG_RUNTIME_DIR CONVSCOPE_STATE_DIR GDK_BACKEND GSK_RENDERER
 unset WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
 
 dbus-run-session -- "$@"
