@@ -129,9 +129,12 @@ count_files (const char *dir)
   return n;
 }
 
-/* Every number two states hold, compared bit for bit. */
+/* Every number two states hold, compared bit for bit; but the gradient
+ * norms of the history when `norms` is FALSE: on a GPU the trainer
+ * measures them at most every so many milliseconds (a download each), so
+ * which records have them depends on the clock, not on the run. */
 static void
-assert_same_state (CsRunState *a, CsRunState *b)
+assert_same_state_norms (CsRunState *a, CsRunState *b, gboolean norms)
 {
   gsize P = cs_model_get_n_params (a->model), B = cs_model_get_n_buffers (a->model);
   g_assert_cmpuint (P, ==, cs_model_get_n_params (b->model));
@@ -183,11 +186,13 @@ assert_same_state (CsRunState *a, CsRunState *b)
       g_assert_cmpuint (ra->size, ==, rb->size);
       g_assert_true (memcmp (&ra->loss, &rb->loss, sizeof (float)) == 0);
       g_assert_true (memcmp (&ra->accuracy, &rb->accuracy, sizeof (float)) == 0);
-      g_assert_true (memcmp (&ra->grad_norm, &rb->grad_norm, sizeof (float)) == 0);
+      if (norms)
+        g_assert_true (memcmp (&ra->grad_norm, &rb->grad_norm, sizeof (float)) == 0);
       g_assert_true (memcmp (&ra->lr, &rb->lr, sizeof (float)) == 0);
     }
-  g_assert_true (memcmp (ha->layer_norms->data, hb->layer_norms->data,
-                         ha->layer_norms->len * sizeof (float)) == 0);
+  if (norms)
+    g_assert_true (memcmp (ha->layer_norms->data, hb->layer_norms->data,
+                           ha->layer_norms->len * sizeof (float)) == 0);
   for (guint i = 0; i < ha->evals->len; i++)
     {
       const CsTrainEval *ea = &g_array_index (ha->evals, CsTrainEval, i);
@@ -196,6 +201,12 @@ assert_same_state (CsRunState *a, CsRunState *b)
       g_assert_true (memcmp (&ea->test_loss, &eb->test_loss, sizeof (float)) == 0);
       g_assert_true (memcmp (&ea->test_accuracy, &eb->test_accuracy, sizeof (float)) == 0);
     }
+}
+
+static void
+assert_same_state (CsRunState *a, CsRunState *b)
+{
+  assert_same_state_norms (a, b, TRUE);
 }
 
 /* Saved and loaded: the same bits, and the extras the application adds. */
@@ -332,7 +343,7 @@ test_continue_gpu (void)
   cs_trainer_step (b, 9);
   wait_idle (b);
   g_autoptr(CsRunState) after_b = capture (b);
-  assert_same_state (after_a, after_b);
+  assert_same_state_norms (after_a, after_b, FALSE);
   remove_dir (dir);
 }
 
