@@ -61,6 +61,13 @@ typedef struct
   double wall_rate;    /* examples per second of wall clock, evaluations included */
 } Rates;
 
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
 static Rates
 run_headless (const CsDataset *train, const CsDataset *test, guint batches)
 {
@@ -269,6 +276,7 @@ main (int argc, char *argv[])
 
   Rates best_headless = { 0 }, best_app = { 0 };
   AppRun best_run = { 0 };
+  g_autofree double *ratios = g_new (double, MAX (opt_rounds, 1));
   guint64 updates = 0, frames = 0;
   for (int round = 0; round < opt_rounds; round++)
     {
@@ -288,6 +296,7 @@ main (int argc, char *argv[])
                 round + 1, h.train_rate, a.train_rate, 100 * a.train_rate / h.train_rate,
                 h.wall_rate, a.wall_rate, 100 * a.wall_rate / h.wall_rate,
                 r.frames > 1 ? (r.frames - 1) / ((r.last_frame - r.first_frame) / 1e6) : 0.0);
+      ratios[round] = a.train_rate / h.train_rate;
       best_headless.train_rate = MAX (best_headless.train_rate, h.train_rate);
       best_headless.wall_rate = MAX (best_headless.wall_rate, h.wall_rate);
       best_app.wall_rate = MAX (best_app.wall_rate, a.wall_rate);
@@ -315,15 +324,20 @@ main (int argc, char *argv[])
   double fps = best_run.frames > 1 ? (best_run.frames - 1) / ((best_run.last_frame - best_run.first_frame) / 1e6) : 0;
   double seconds = (best_run.t1 - best_run.t0) / 1e6;
   double ratio = best_app.train_rate / best_headless.train_rate;
+  /* the rounds' own ratios, each of two runs side by side: steadier than
+   * the ratio of two bests when the machine's speed drifts */
+  qsort (ratios, (size_t) MAX (opt_rounds, 1), sizeof (double), compare_doubles);
+  double median = opt_rounds % 2 ? ratios[opt_rounds / 2]
+                                 : (ratios[opt_rounds / 2 - 1] + ratios[opt_rounds / 2]) / 2;
   double wall_ratio = best_app.wall_rate / best_headless.wall_rate;
   const char *core = g_getenv ("OPENBLAS_CORETYPE");
   if (opt_json)
     printf ("{\"model\": \"%s\", \"batches\": %d, \"headless\": %.1f, \"app\": %.1f, \"ratio\": %.4f, "
-            "\"headless_wall\": %.1f, \"app_wall\": %.1f, \"wall_ratio\": %.4f, "
+            "\"median_ratio\": %.4f, \"headless_wall\": %.1f, \"app_wall\": %.1f, \"wall_ratio\": %.4f, "
             "\"frames_per_second\": %.1f, \"draw_ms_mean\": %.2f, \"draw_ms_max\": %.2f, "
             "\"draw_cpu_ms\": %.2f, \"updates_per_second\": %.1f, \"frames_per_second_streamed\": %.1f, "
             "\"hidden\": %s, \"frame_clock\": %s, \"openblas_coretype\": \"%s\"}\n",
-            opt_model, opt_batches, best_headless.train_rate, best_app.train_rate, ratio,
+            opt_model, opt_batches, best_headless.train_rate, best_app.train_rate, ratio, median,
             best_headless.wall_rate, best_app.wall_rate, wall_ratio, fps,
             best_run.draws ? best_run.draw_ms_sum / best_run.draws : 0, best_run.draw_ms_max, loop_ms,
             updates / seconds, frames / seconds, opt_hidden ? "true" : "false",
@@ -336,6 +350,7 @@ main (int argc, char *argv[])
       printf ("  headless (convscope-cli train's loop)  %8.0f examples/s of training\n", best_headless.train_rate);
       printf ("  with the application on screen         %8.0f examples/s  %.1f%% of headless\n",
               best_app.train_rate, 100 * ratio);
+      printf ("  median of the rounds' own ratios                 %.1f%%\n", 100 * median);
       printf ("  the same over the wall clock, evaluations included:\n"
               "                                         %8.0f and %.0f  %.1f%%\n",
               best_headless.wall_rate, best_app.wall_rate, 100 * wall_ratio);
