@@ -394,7 +394,6 @@ draw_raw (cairo_t *cr, const Axes *a, const CsTrainRecord *recs, gsize n, gsize 
                    ceil (a->area.y + a->area.height) - cy);
   cairo_clip (cr);
   cairo_set_source_rgba (cr, c.r, c.g, c.b, 0.45);
-  cairo_set_line_width (cr, 1.5 * cs_style_line ());
   if (n <= (gsize) cols / 2)
     {
       /* few batches: a thin line through each */
