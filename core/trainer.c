@@ -344,7 +344,13 @@ make_trackers (Run *r)
   r->trackers = g_new0 (CsUnitTracker *, n);
   r->layer_norms = g_new (float, n);
   r->layer_sums = g_new (double, (gsize) NORM_TASKS_MAX * n);
-  r->layer_has = g_new (gboolean, n);
+  r->layer_has = g_new0 (gboolean, n);   /* which layers have parameter gradients */
+  for (guint e = 0; e < cs_model_get_n_entries (r->model); e++)
+    {
+      const CsModelEntry *entry = cs_model_get_entry (r->model, e);
+      if (entry->param->grad != NULL)
+        r->layer_has[entry->layer] = TRUE;
+    }
   r->dead = g_new (float, n);
   for (guint i = 0; i < n; i++)
     {
@@ -685,15 +691,8 @@ measure_grad_norms (Run *r, const float *grads)
 {
   CsModel *model = r->model;
   guint n_layers = cs_model_get_n_layers (model);
-  gboolean *has = r->layer_has;        /* reserved with the trackers: nothing */
-  memset (has, 0, sizeof (gboolean) * n_layers);   /* is allocated per batch */
-  for (guint e = 0; e < cs_model_get_n_entries (model); e++)
-    {
-      const CsModelEntry *entry = cs_model_get_entry (model, e);
-      if (entry->param->grad != NULL)
-        has[entry->layer] = TRUE;
-    }
-
+  const gboolean *has = r->layer_has;  /* set with the trackers: nothing is */
+                                        /* worked out or allocated per batch */
   int tasks = CLAMP (cs_parallel_get_threads (), 1, NORM_TASKS_MAX);
   NormJob job = { r, grads };
   cs_parallel_run (tasks, norm_task, &job);
