@@ -35,6 +35,7 @@
 #define RATE_WINDOW_US 500000   /* throughput measured over about this long */
 #define NORM_TASKS_MAX 8         /* tasks of measure_grad_norms () at most */
 #define DEAD_WINDOW 100         /* batches without activity that make a unit dead */
+#define CPU_MEASURE_US 2000     /* gradient norms on the CPU while playing: at most this often */
 #define GPU_MEASURE_US 100000   /* gradient norms on a GPU: at most this often */
 
 typedef enum
@@ -189,6 +190,8 @@ typedef struct
   gsize checkpoint_size;       /* bytes of one */
   guint checkpoint_interval, max_checkpoints;
   gsize checkpoint_bytes;
+  gint64 checkpoint_spacing_us; /* while playing, at least this apart */
+  gint64 last_checkpoint;      /* monotonic time of the last one taken */
   int viewing;                 /* the checkpoint shown, or −1 */
 
   /* Experiments: the frozen units and a scratch for their numbers (3 × the
@@ -247,6 +250,7 @@ cs_trainer_config_init (CsTrainerConfig *config)
     .snapshot_interval_ms = 100,
     .evaluate_each_epoch = TRUE,
     .checkpoint_interval = 50,
+    .checkpoint_spacing_ms = 250,
     .max_checkpoints = 32,
     .checkpoint_bytes = 128 << 20,
   };
@@ -530,6 +534,7 @@ take_checkpoint (CsTrainer *self)
   c->epoch_correct = r->epoch_correct;
   c->epoch_loss_sum = r->epoch_loss_sum;
   c->epoch_batches = r->epoch_batches;
+  r->last_checkpoint = g_get_monotonic_time ();
   describe_run (r);
 }
 
@@ -864,17 +869,26 @@ train_batch (CsTrainer *self)
   s->running_loss = r->epoch_loss_sum / r->epoch_examples;
   s->running_accuracy = (double) r->epoch_correct / r->epoch_examples;
 
-  /* What the diagnostics read: every batch on the CPU, where it costs a
-   * pass over the gradients and the ReLU outputs; at most every
-   * GPU_MEASURE_US on a GPU, where it costs their download. */
+  /* What the diagnostics read. On the CPU, which ReLU units fired: every
+   * batch; the gradient norms, a pass over every gradient: every batch a
+   * person steps, and while training plays at most every CPU_MEASURE_US
+   * (every batch of the SimpleCNN, about one in five of the MLP's, whose
+   * steps are so short that the pass alone would cost it 4%). On a GPU,
+   * both at most every GPU_MEASURE_US, where they cost a download. A
+   * batch not measured has NaN norms in the history. */
   const CsBackend *be = cs_model_get_backend (r->model);
   gint64 now = g_get_monotonic_time ();
   float grad_norm = NAN;
   gboolean measured = FALSE;
   if (be->device == CS_DEVICE_CPU)
     {
-      grad_norm = measure_grad_norms (r, cs_model_get_grads (r->model));
-      measured = TRUE;
+      if (!r->playing || now >= r->next_measure)
+        {
+          grad_norm = measure_grad_norms (r, cs_model_get_grads (r->model));
+          measured = TRUE;
+          r->next_measure = now + CPU_MEASURE_US;
+        }
+      observe_units (r, (int) n);
     }
   else if (now >= r->next_measure)
     {
@@ -883,11 +897,10 @@ train_batch (CsTrainer *self)
         {
           grad_norm = measure_grad_norms (r, block + cs_model_get_n_params (r->model));
           measured = TRUE;
+          observe_units (r, (int) n);
         }
       r->next_measure = now + GPU_MEASURE_US;
     }
-  if (measured)
-    observe_units (r, (int) n);
 
   CsTrainRecord rec = {
     .step = s->step,
@@ -911,7 +924,9 @@ train_batch (CsTrainer *self)
 
   if (r->epoch_examples == r->train->n && r->evaluate_each_epoch && r->test != NULL)
     evaluate (self);
-  if (r->checkpoint_interval > 0 && s->step % r->checkpoint_interval == 0)
+  if (r->checkpoint_interval > 0 && s->step % r->checkpoint_interval == 0
+      && (!r->playing
+          || g_get_monotonic_time () - r->last_checkpoint >= r->checkpoint_spacing_us))
     take_checkpoint (self);
 
   /* Throughput: examples over wall-clock time while running, everything
@@ -1992,6 +2007,7 @@ cs_trainer_new (CsModel *model, CsDataset *train, CsDataset *test,
   r->message = g_string_new (NULL);
   cs_diagnose_config_init (&r->diagnose);
   r->checkpoint_interval = config->checkpoint_interval;
+  r->checkpoint_spacing_us = (gint64) config->checkpoint_spacing_ms * 1000;
   r->max_checkpoints = MIN (config->max_checkpoints, CS_TRAINER_MAX_CHECKPOINTS);
   r->checkpoint_bytes = config->checkpoint_bytes;
   r->checkpoints = g_new0 (Checkpoint, CS_TRAINER_MAX_CHECKPOINTS);

@@ -159,8 +159,15 @@ typedef struct
    * and every checkpoint_interval steps (50; 0: step 0 only); at most
    * max_checkpoints (32, ≤ CS_TRAINER_MAX_CHECKPOINTS) and checkpoint_bytes
    * (128 MiB) are kept: when full, the one whose neighbours are closest is
-   * dropped (never step 0), so they stay spread over the whole run. */
+   * dropped (never step 0), so they stay spread over the whole run.
+   * While training plays, a checkpoint is taken at one of those steps only
+   * when checkpoint_spacing_ms (250; 0: always) have passed since the last
+   * one: a fast model's steps (half a millisecond for the MLP) would
+   * otherwise copy its whole block dozens of times a second, for rewind
+   * points closer together than anyone can pick. Steps asked for one by
+   * one or N at a time are not thinned. */
   guint checkpoint_interval;
+  guint checkpoint_spacing_ms;
   guint max_checkpoints;
   gsize checkpoint_bytes;
   CsTrainHistoryLimits history; /* cs_train_history_limits_init () */

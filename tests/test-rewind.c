@@ -578,6 +578,57 @@ test_zero (void)
   g_mutex_clear (&seen.lock);
 }
 
+/* While training plays, checkpoints are at least checkpoint_spacing_ms
+ * apart; steps asked for are not thinned. A spacing of a minute: the run
+ * plays for far less than that, so step 0's is the only one, however fast
+ * or slow the machine. */
+static void
+test_spacing (void)
+{
+  CsTrainerConfig config;
+  cs_trainer_config_init (&config);
+  config.checkpoint_interval = 1;
+  config.checkpoint_spacing_ms = 60 * 1000;
+  g_autoptr(CsTrainer) t = new_trainer_with ("tiny", 96, 0, 16, &config);
+
+  cs_trainer_play (t);
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_US;
+  while (status_of (t)->step < 40)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+  cs_trainer_pause (t);
+  wait_idle (t);
+  CsTrainerStatus *s = status_of (t);
+  gint64 played = s->step;
+  g_assert_cmpint (played, >=, 40);
+  g_assert_cmpuint (s->n_checkpoints, ==, 1);
+  g_assert_cmpint (s->checkpoints[0], ==, 0);
+
+  /* Step 3: a checkpoint of each of them */
+  step_and_wait (t, 3);
+  s = status_of (t);
+  g_assert_cmpuint (s->n_checkpoints, ==, 4);
+  for (int i = 1; i <= 3; i++)
+    g_assert_cmpint (s->checkpoints[i], ==, played + i);
+
+  /* and with no spacing, playing keeps every one of them (up to the most kept) */
+  config.checkpoint_spacing_ms = 0;
+  config.max_checkpoints = CS_TRAINER_MAX_CHECKPOINTS;
+  g_autoptr(CsTrainer) every = new_trainer_with ("tiny", 96, 0, 16, &config);
+  cs_trainer_play (every);
+  while (status_of (every)->step < 20)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+  cs_trainer_pause (every);
+  wait_idle (every);
+  s = status_of (every);
+  g_assert_cmpuint (s->n_checkpoints, ==, MIN (s->step + 1, CS_TRAINER_MAX_CHECKPOINTS));
+}
+
 /* Commands of every kind from this thread while the trainer plays: the run
  * ends consistent (ThreadSanitizer builds see every access). */
 static void
@@ -689,6 +740,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/core/experiment/freeze/mlp-unit", "tiny", test_freeze);
   g_test_add_data_func ("/core/experiment/freeze/cnn-kernel", "simple-cnn", test_freeze);
   g_test_add_func ("/core/experiment/zero", test_zero);
+  g_test_add_func ("/core/rewind/spacing", test_spacing);
   g_test_add_func ("/core/experiment/commands-while-playing", test_commands_while_playing);
   g_test_add_func ("/core/rewind/device", test_device);
 

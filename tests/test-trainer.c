@@ -998,6 +998,49 @@ test_dead_relus (void)
   g_assert_nonnull (strstr (s.diagnosis, "100% of the units after layer 2 (ReLU)"));
 }
 
+/* The gradient norms: every batch a person steps; while training plays,
+ * at most every 2 ms (a pass over every gradient is worth it for a slow
+ * model's steps, not for a fast one's), never more often, however fast or
+ * slow the machine. */
+static void
+test_measure_while_playing (void)
+{
+  g_autoptr(CsTrainer) t = new_trainer (256, 0, 8, 1);
+  g_autoptr(CsTrainHistory) h = cs_train_history_new (0, NULL);
+
+  gint64 t0 = g_get_monotonic_time ();
+  cs_trainer_play (t);
+  while (status_of (t).step < 60)
+    {
+      g_assert_cmpint (g_get_monotonic_time () - t0, <, TIMEOUT_US);
+      g_usleep (1000);
+    }
+  cs_trainer_pause (t);
+  wait_idle (t);
+  gint64 played_us = g_get_monotonic_time () - t0;
+  cs_trainer_sync_history (t, h);
+  guint n = h->records->len, measured = 0;
+  g_assert_cmpuint (n, >=, 60);
+  for (guint i = 0; i < n; i++)
+    if (isfinite (g_array_index (h->records, CsTrainRecord, i).grad_norm))
+      measured++;
+  g_assert_cmpuint (measured, >=, 1);
+  g_assert_cmpuint (measured, <=, played_us / 2000 + 1);
+  /* the dead-unit tracking saw every batch all the same */
+  g_assert_cmpint (status_of (t).diagnoses & CS_DIAGNOSIS_DEAD_RELU, ==, 0);
+
+  cs_trainer_step (t, 5);
+  wait_idle (t);
+  cs_trainer_sync_history (t, h);
+  g_assert_cmpuint (h->records->len, ==, n + 5);
+  for (guint i = n; i < n + 5; i++)
+    {
+      const CsTrainRecord *r = &g_array_index (h->records, CsTrainRecord, i);
+      g_assert_cmpfloat (r->grad_norm, >, 0.0f);
+      g_assert_cmpfloat (g_array_index (h->layer_norms, float, i * h->n_layers + 1), >, 0.0f);
+    }
+}
+
 static void
 test_device (void)
 {
@@ -1377,6 +1420,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/trainer/diagnostics/nan", test_nan_pauses);
   g_test_add_func ("/core/trainer/diagnostics/dead-relu", test_dead_relus);
   g_test_add_func ("/core/trainer/diagnostics/lr-too-high", test_lr_too_high);
+  g_test_add_func ("/core/trainer/diagnostics/measure-while-playing", test_measure_while_playing);
   g_test_add_func ("/core/trainer/device", test_device);
   g_test_add_func ("/core/trainer/settings", test_settings);
   g_test_add_func ("/core/trainer/new-errors", test_new_errors);
