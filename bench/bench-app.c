@@ -4,7 +4,9 @@
  *       [--batches 400] [--rounds 3] [--no-frame-clock] [--json]
  *
  * Needs a display (Xvfb does). Trains the same model on the bundled digits
- * two ways, alternating, for the same number of batches each:
+ * two ways for the same number of batches each, alternating headless, app,
+ * headless, …, headless, so that every app run lies between two headless
+ * runs and is compared with their mean:
  *
  *   headless   the loop of convscope-cli train (batcher, cs_train_step,
  *              device check, and an evaluation on the test split after
@@ -12,15 +14,15 @@
  *   app        the application's own objects: a CsSession with a drawing
  *              (re-predicted with every frame, as the Draw view's is), its
  *              CsTraining, and the Training view shown in a window and
- *              redrawn at every update, while Play runs to the same number
- *              of batches
+ *              redrawn as the application redraws it, while Play runs to
+ *              the same number of batches
  *
  * With --hidden the window is never shown: the session and its run stream
  * frames as usual but nothing draws them, which separates what streaming
  * costs the trainer from what drawing costs the machine.
  *
- * and reports the examples per second of each (best round) and their
- * ratio, counted two ways: over the time spent training, evaluations left
+ * It reports the examples per second of each (best run), their ratio, and
+ * the median of the rounds' own ratios (the steadier figure), counted two ways: over the time spent training, evaluations left
  * out, which is how convscope-cli train reports its throughput (the
  * issue's bar: app ≥ 90 % of headless); and over the wall clock, the
  * evaluations after each epoch included on both sides. Then, for the app, the frames
@@ -28,9 +30,12 @@
  * gives 60; a tick callback keeps the clock running every frame, as an
  * animation would, which costs the main thread a frame cycle 60 times a
  * second: --no-frame-clock leaves it out and measures the application as
- * it is, redrawing only what changes), the time the Training view takes to draw its figure at the
- * window's size (mean and worst), and how many updates and frames of the
- * trainer reached the main loop.
+ * it is, redrawing only what changes), how many updates and frames of the
+ * trainer reached the main loop, and, after the rounds, the time the
+ * Training view takes to draw its figure at the window's size (mean and
+ * worst of --draws draws, with the last round's history). The draws are
+ * timed after training, not during it: timing them costs the main thread
+ * a draw of its own, which the application does not do.
  */
 #include "app/cs-session.h"
 #include "app/cs-training.h"
@@ -124,6 +129,7 @@ typedef struct
   gboolean done;
   double draw_ms_sum, draw_ms_max;
   guint draws;
+  double main_cpu;          /* seconds of CPU the main thread spent while training played */
 } AppRun;
 
 static gboolean
@@ -175,8 +181,6 @@ on_updated (CsTraining *training, AppRun *r)
       r->done = TRUE;
       cs_training_pause (training);
     }
-  else if (s->step % 64 == 0 && !opt_hidden)
-    time_draw (r);   /* now and then: the timing costs the main thread too */
 }
 
 static Rates
@@ -200,10 +204,14 @@ run_app (GtkWidget *window, CsSession *session, guint batches, AppRun *r, CsTrai
   guint tick = opt_no_frames ? 0 : gtk_widget_add_tick_callback (window, on_tick, r, NULL);
   r->target = batches;
   r->eval0 = cs_training_get_status (training)->eval_seconds;
+  struct timespec c0, c1;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
   r->t0 = g_get_monotonic_time ();
   cs_training_play (training);
   while (!r->done)
     g_main_context_iteration (NULL, TRUE);
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+  r->main_cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
   if (tick) gtk_widget_remove_tick_callback (window, tick);
   g_signal_handler_disconnect (training, id);
   while (cs_training_get_playing (training))
@@ -224,7 +232,7 @@ main (int argc, char *argv[])
     { "no-frame-clock", 0, 0, G_OPTION_ARG_NONE, &opt_no_frames,
       "do not keep the frame clock ticking (no frame rate; the window only redraws what changes)", NULL },
     { "draws", 0, 0, G_OPTION_ARG_INT, &opt_draws,
-      "then draw the Training view's figure N times alone, timed on the CPU clock (200)", "N" },
+      "after the rounds, draw the Training view's figure N times alone and time it (200)", "N" },
     { "hidden", 0, 0, G_OPTION_ARG_NONE, &opt_hidden,
       "train with the application's objects but no window (what streaming costs the trainer alone)", NULL },
     { NULL }
@@ -278,9 +286,13 @@ main (int argc, char *argv[])
   AppRun best_run = { 0 };
   g_autofree double *ratios = g_new (double, MAX (opt_rounds, 1));
   guint64 updates = 0, frames = 0;
+  /* headless, app, headless, app, …, headless: each app run is compared
+   * with the mean of the headless runs either side of it, which cancels a
+   * drift of the machine's speed that is steady over the round */
+  Rates h = run_headless (train, test, (guint) opt_batches);
+  best_headless = h;
   for (int round = 0; round < opt_rounds; round++)
     {
-      Rates h = run_headless (train, test, (guint) opt_batches);
       AppRun r;
       CsTraining *training = NULL;
       guint64 u0 = 0, f0 = 0;
@@ -290,13 +302,18 @@ main (int argc, char *argv[])
           f0 = cs_training_get_n_frames (cs_session_peek_training (session));
         }
       Rates a = run_app (window, session, (guint) opt_batches, &r, &training);
+      Rates h2 = run_headless (train, test, (guint) opt_batches);
+      Rates around = { (h.train_rate + h2.train_rate) / 2, (h.wall_rate + h2.wall_rate) / 2 };
       if (!opt_json)
-        printf ("round %d: headless %.0f examples/s, app %.0f examples/s (%.1f%%); "
-                "wall clock %.0f and %.0f (%.1f%%); %.1f frames/s\n",
-                round + 1, h.train_rate, a.train_rate, 100 * a.train_rate / h.train_rate,
-                h.wall_rate, a.wall_rate, 100 * a.wall_rate / h.wall_rate,
-                r.frames > 1 ? (r.frames - 1) / ((r.last_frame - r.first_frame) / 1e6) : 0.0);
-      ratios[round] = a.train_rate / h.train_rate;
+        printf ("round %d: headless %.0f examples/s (mean of %.0f and %.0f), app %.0f examples/s (%.1f%%); "
+                "wall clock %.0f and %.0f (%.1f%%); %.1f frames/s; main thread busy %.1f%%\n",
+                round + 1, around.train_rate, h.train_rate, h2.train_rate, a.train_rate,
+                100 * a.train_rate / around.train_rate,
+                around.wall_rate, a.wall_rate, 100 * a.wall_rate / around.wall_rate,
+                r.frames > 1 ? (r.frames - 1) / ((r.last_frame - r.first_frame) / 1e6) : 0.0,
+                100 * r.main_cpu / ((r.t1 - r.t0) / 1e6));
+      ratios[round] = a.train_rate / around.train_rate;
+      h = h2;
       best_headless.train_rate = MAX (best_headless.train_rate, h.train_rate);
       best_headless.wall_rate = MAX (best_headless.wall_rate, h.wall_rate);
       best_app.wall_rate = MAX (best_app.wall_rate, a.wall_rate);
@@ -324,8 +341,8 @@ main (int argc, char *argv[])
   double fps = best_run.frames > 1 ? (best_run.frames - 1) / ((best_run.last_frame - best_run.first_frame) / 1e6) : 0;
   double seconds = (best_run.t1 - best_run.t0) / 1e6;
   double ratio = best_app.train_rate / best_headless.train_rate;
-  /* the rounds' own ratios, each of two runs side by side: steadier than
-   * the ratio of two bests when the machine's speed drifts */
+  /* the rounds' own ratios, each of an app run and the headless runs
+   * either side of it: steadier than   * the ratio of two bests when the machine's speed drifts */
   qsort (ratios, (size_t) MAX (opt_rounds, 1), sizeof (double), compare_doubles);
   double median = opt_rounds % 2 ? ratios[opt_rounds / 2]
                                  : (ratios[opt_rounds / 2 - 1] + ratios[opt_rounds / 2]) / 2;

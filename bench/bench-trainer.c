@@ -269,6 +269,7 @@ main (int argc, char **argv)
       return 2;
     }
 
+  cs_memory_keep_pages ();   /* as the application does */
   cs_backend_cpu_set_threads (o.threads);
   train_set = cs_dataset_load_named ("digits", "train", &error);
   if (train_set == NULL)
