@@ -538,15 +538,45 @@ take_checkpoint (CsTrainer *self)
   describe_run (r);
 }
 
-/* For a new run: how many fit, and the one of step 0. */
+/* For a new run: how many fit, and the one of step 0. The buffers of the
+ * run before are kept when they are of the same size. */
 static void
 start_checkpoints (CsTrainer *self)
 {
   Run *r = &self->run;
-  free_checkpoints (r);
-  r->checkpoint_size = cs_trainer_checkpoint_size (r->model, r->train->n);
+  gsize size = cs_trainer_checkpoint_size (r->model, r->train->n);
+  if (size != r->checkpoint_size)
+    free_checkpoints (r);
+  r->n_checkpoints = 0;
+  r->viewing = -1;
+  r->checkpoint_size = size;
   r->max_kept = (guint) MIN (r->max_checkpoints, r->checkpoint_bytes / r->checkpoint_size);
   take_checkpoint (self);
+}
+
+/* Idle work: the buffer of the next checkpoint, allocated and its pages
+ * touched while the trainer has nothing else to do, so that a step never
+ * allocates one or pays for first touching its memory (megabytes a
+ * checkpoint, and page faults are dear). One buffer a call; FALSE when
+ * every checkpoint the run may keep has one. */
+static gboolean
+prepare_checkpoint (Run *r)
+{
+  if (r->n_allocated >= r->max_kept)
+    return FALSE;
+  Checkpoint *c = &r->checkpoints[r->n_allocated];
+  if (c->block == NULL)
+    {
+      gsize floats = 4 * cs_model_get_n_params (r->model) + cs_model_get_n_buffers (r->model);
+      c->block = g_new (float, floats);
+      c->batcher = g_malloc (cs_batcher_state_size (r->batcher));
+      volatile char *page = (volatile char *) c->block;
+      for (gsize i = 0; i < floats * sizeof (float); i += 4096)
+        page[i] = 0;
+    }
+  r->n_allocated++;
+  r->status.checkpoint_bytes = r->n_allocated * r->checkpoint_size;
+  return TRUE;
 }
 
 static int
@@ -1921,6 +1951,7 @@ trainer_thread (gpointer data)
   r->thread = g_thread_self ();
   for (;;)
     {
+      gboolean prepare = FALSE;
       cs_mutex_lock (&self->lock);
       while (!self->quit && g_queue_is_empty (&self->commands) && !running (r))
         {
@@ -1929,6 +1960,8 @@ trainer_thread (gpointer data)
               self->idle = TRUE;
               g_cond_broadcast (&self->idle_cond);
             }
+          if ((prepare = r->n_allocated < r->max_kept))
+            break;
           cs_cond_wait (&self->wake, &self->lock);
         }
       if (self->quit)
@@ -1940,6 +1973,15 @@ trainer_thread (gpointer data)
       g_queue_init (&self->commands);
       cs_mutex_unlock (&self->lock);
 
+      if (prepare)
+        {
+          /* nothing else to do: a checkpoint's buffer, then a look at
+           * the commands again; the status says so once all are ready */
+          prepare_checkpoint (r);
+          if (r->n_allocated < r->max_kept)
+            continue;
+          r->notify_now = TRUE;
+        }
       for (Command *c; (c = g_queue_pop_head (&todo)) != NULL;)
         {
           apply (self, c);

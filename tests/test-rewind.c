@@ -578,6 +578,41 @@ test_zero (void)
   g_mutex_clear (&seen.lock);
 }
 
+/* The checkpoints' buffers are made while the trainer is idle, before
+ * training needs them, and a new run of the same model keeps them. */
+static void
+test_prepared (void)
+{
+  CsTrainerConfig config;
+  cs_trainer_config_init (&config);
+  config.max_checkpoints = 6;
+  g_autoptr(CsTrainer) t = new_trainer_with ("tiny", 96, 0, 16, &config);
+  g_autoptr(CsModel) probe = model_new ("tiny");
+  gsize one = cs_trainer_checkpoint_size (probe, 96);
+
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_US;
+  while (status_of (t)->checkpoint_bytes < 6 * one)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+  CsTrainerStatus *s = status_of (t);
+  g_assert_cmpuint (s->checkpoint_bytes, ==, 6 * one);
+  g_assert_cmpuint (s->n_checkpoints, ==, 1);   /* step 0's; the rest are buffers */
+
+  step_and_wait (t, 60);
+  s = status_of (t);
+  g_assert_cmpuint (s->n_checkpoints, ==, 2);   /* 0 and 50 */
+  g_assert_cmpuint (s->checkpoint_bytes, ==, 6 * one);
+
+  cs_trainer_reset (t);
+  wait_idle (t);
+  s = status_of (t);
+  g_assert_cmpint (s->step, ==, 0);
+  g_assert_cmpuint (s->n_checkpoints, ==, 1);
+  g_assert_cmpuint (s->checkpoint_bytes, ==, 6 * one);
+}
+
 /* While training plays, checkpoints are at least checkpoint_spacing_ms
  * apart; steps asked for are not thinned. A spacing of a minute: the run
  * plays for far less than that, so step 0's is the only one, however fast
@@ -741,6 +776,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/core/experiment/freeze/cnn-kernel", "simple-cnn", test_freeze);
   g_test_add_func ("/core/experiment/zero", test_zero);
   g_test_add_func ("/core/rewind/spacing", test_spacing);
+  g_test_add_func ("/core/rewind/prepared", test_prepared);
   g_test_add_func ("/core/experiment/commands-while-playing", test_commands_while_playing);
   g_test_add_func ("/core/rewind/device", test_device);
 
