@@ -140,6 +140,8 @@ typedef struct
   gint32 *y;
   float *probs;
   float *probs_after;          /* (batch, classes): a Step's last batch after its update */
+  CsEvaluator *evaluator;      /* the model on the test split; NULL until an evaluation,
+                                * dropped when the model, its batch or the split changes */
   int capacity;
   guint32 batch_n;             /* examples in x, y and probs: the last batch trained */
   GThread *thread;             /* the trainer's, as it knows itself */
@@ -794,7 +796,9 @@ evaluate (CsTrainer *self)
     }
   CsEvaluation ev;
   gint64 t0 = g_get_monotonic_time ();
-  cs_evaluate (r->model, r->test, &ev, NULL);
+  if (r->evaluator == NULL)
+    r->evaluator = cs_evaluator_new (r->model, r->test);
+  cs_evaluator_run (r->evaluator, &ev, NULL, NULL, NULL);
   r->status.eval_seconds += (g_get_monotonic_time () - t0) / 1e6;
   if (!cs_model_check (r->model, &error))
     {
@@ -1234,6 +1238,7 @@ apply_batch_size (CsTrainer *self, int batch_size)
   Run *r = &self->run;
   g_autoptr(GError) error = NULL;
 
+  g_clear_pointer (&r->evaluator, cs_evaluator_free);
   if (!cs_model_reserve (r->model, batch_size, &error))
     {
       report_error (self, "batch size %d: %s", batch_size, error->message);
@@ -1268,6 +1273,7 @@ apply_model (CsTrainer *self, Command *c)
   free_buffers (r);
   g_clear_pointer (&r->opt, cs_optimizer_free);
   g_clear_pointer (&r->watch, cs_model_free);
+  g_clear_pointer (&r->evaluator, cs_evaluator_free);
   cs_model_free (r->model);
   r->model = g_steal_pointer (&c->model);
   /* A drawn image the new model cannot take: back to the first example. */
@@ -1293,6 +1299,7 @@ apply_dataset (CsTrainer *self, Command *c)
       return;
     }
   g_clear_pointer (&r->batcher, cs_batcher_free);   /* it reads the old split */
+  g_clear_pointer (&r->evaluator, cs_evaluator_free);
   cs_dataset_free (r->train);
   g_clear_pointer (&r->test, cs_dataset_free);
   r->train = g_steal_pointer (&c->train);
@@ -1768,6 +1775,7 @@ apply_restore (CsTrainer *self, Command *c)
   g_clear_pointer (&r->opt, cs_optimizer_free);
   g_clear_pointer (&r->watch, cs_model_free);
   g_clear_pointer (&r->batcher, cs_batcher_free);
+  g_clear_pointer (&r->evaluator, cs_evaluator_free);
   cs_model_free (r->model);
   r->model = g_steal_pointer (&st->model);
   r->seed = st->seed;
@@ -2095,6 +2103,7 @@ cs_trainer_free (CsTrainer *self)
   free_trackers (r);
   free_buffers (r);
   g_clear_pointer (&r->watch, cs_model_free);
+  g_clear_pointer (&r->evaluator, cs_evaluator_free);
   g_clear_pointer (&r->opt, cs_optimizer_free);
   g_clear_pointer (&r->batcher, cs_batcher_free);
   g_clear_pointer (&r->train, cs_dataset_free);

@@ -1104,6 +1104,53 @@ test_device (void)
 #endif
 }
 
+/* The trainer keeps its evaluator of the test split from one evaluation
+ * to the next, and makes a new one when the batch, the model or the data
+ * change (AddressSanitizer would see one left reading freed buffers). */
+static void
+test_evaluator_changes (void)
+{
+  g_autoptr(CsTrainer) t = new_trainer (256, 64, 16, 1);
+  g_autoptr(GError) error = NULL;
+
+  cs_trainer_evaluate (t);
+  wait_idle (t);
+  CsTrainerStatus s = status_of (t);
+  g_assert_cmpint (s.test_step, ==, 0);
+  double acc = s.test_accuracy, loss = s.test_loss;
+  g_assert_true (acc >= 0.0 && acc <= 1.0 && isfinite (loss));
+
+  /* the same weights in batches of 40: the same answers */
+  g_assert_true (cs_trainer_set_batch_size (t, 40, &error));
+  cs_trainer_evaluate (t);
+  wait_idle (t);
+  s = status_of (t);
+  g_assert_cmpfloat (s.test_accuracy, ==, acc);
+  g_assert_cmpfloat_with_epsilon (s.test_loss, loss, 1e-5 * loss);
+
+  /* another model, then other data */
+  cs_trainer_set_model_preset (t, "simple-cnn", &error);
+  g_assert_no_error (error);
+  cs_trainer_evaluate (t);
+  cs_trainer_step (t, 2);
+  wait_idle (t);
+  cs_trainer_evaluate (t);
+  wait_idle (t);
+  s = status_of (t);
+  g_assert_cmpstr (s.model, ==, "simple-cnn");
+  g_assert_cmpint (s.test_step, ==, 2);
+  g_assert_true (isfinite (s.test_loss));
+
+  cs_trainer_set_dataset (t, subset (digits_train, 1000, 100), subset (digits_test, 0, 30));
+  cs_trainer_evaluate (t);
+  wait_idle (t);
+  s = status_of (t);
+  g_assert_cmpuint (s.test_examples, ==, 30);
+  g_assert_cmpint (s.test_step, ==, 0);
+  g_assert_true (isfinite (s.test_loss));
+  g_assert_cmpuint (s.error_serial, ==, 0);
+}
+
 static void
 test_settings (void)
 {
@@ -1423,6 +1470,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/trainer/diagnostics/measure-while-playing", test_measure_while_playing);
   g_test_add_func ("/core/trainer/device", test_device);
   g_test_add_func ("/core/trainer/settings", test_settings);
+  g_test_add_func ("/core/trainer/evaluator-changes", test_evaluator_changes);
   g_test_add_func ("/core/trainer/new-errors", test_new_errors);
   g_test_add_func ("/core/trainer/interleavings", test_interleavings);
   g_test_add_func ("/core/trainer/free-while-playing", test_free_while_playing);
