@@ -689,6 +689,54 @@ test_widget (void)
   g_object_unref (view);
 }
 
+/* The shared text drawing keeps the layouts of short texts: the same text
+ * measures and draws the same from the cache, a different size or weight
+ * is laid out anew, and more texts than the cache holds still come out
+ * right. */
+static void
+test_text_cache (void)
+{
+  double w1, h1, w2, h2, wb, w16;
+  cs_grid_text_extents ("7: 1→7", 12.0, FALSE, &w1, &h1);
+  cs_grid_text_extents ("7: 1→7", 12.0, FALSE, &w2, &h2);
+  g_assert_cmpfloat (w1, ==, w2);
+  g_assert_cmpfloat (h1, ==, h2);
+  cs_grid_text_extents ("7: 1→7", 12.0, TRUE, &wb, NULL);
+  cs_grid_text_extents ("7: 1→7", 16.0, FALSE, &w16, NULL);
+  g_assert_cmpfloat (wb, >, w1);
+  g_assert_cmpfloat_with_epsilon (w16 / w1, 16.0 / 12.0, 0.05);
+
+  /* drawn from the cache: the same pixels as the first time */
+  cairo_surface_t *a = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 80, 24);
+  cairo_surface_t *b = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 80, 24);
+  cairo_t *cr = cairo_create (a);
+  cs_grid_draw_text (cr, "loss 0.25", 12.0, FALSE, 2, 2, 0, 0, (CsRgb) { 0, 0, 0 });
+  cairo_destroy (cr);
+  /* past the cache's size (2,048 texts): it starts afresh */
+  for (int i = 0; i < 2100; i++)
+    {
+      char t[16];
+      g_snprintf (t, sizeof t, "%d", i);
+      double w;
+      cs_grid_text_extents (t, 12.0, FALSE, &w, NULL);
+      g_assert_cmpfloat (w, >, 0.0);
+    }
+  cr = cairo_create (b);
+  cs_grid_draw_text (cr, "loss 0.25", 12.0, FALSE, 2, 2, 0, 0, (CsRgb) { 0, 0, 0 });
+  cairo_destroy (cr);
+  cairo_surface_flush (a);
+  cairo_surface_flush (b);
+  g_assert_cmpmem (cairo_image_surface_get_data (a), 80 * 24 * 4, cairo_image_surface_get_data (b),
+                   80 * 24 * 4);
+  int inked = 0;
+  const guint32 *px = (const guint32 *) cairo_image_surface_get_data (a);
+  for (int i = 0; i < 80 * 24; i++)
+    inked += px[i] != 0;
+  g_assert_cmpint (inked, >, 20);
+  cairo_surface_destroy (a);
+  cairo_surface_destroy (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -710,6 +758,7 @@ main (int argc, char **argv)
   ADD ("/views/conv/scale", test_scale);
 #undef ADD
   g_test_add_func ("/views/conv/numbers", test_numbers);
+  g_test_add_func ("/views/conv/text-cache", test_text_cache);
   g_test_add_func ("/views/conv/parse", test_parse);
   g_test_add_func ("/views/conv/type", test_type);
   g_test_add_func ("/views/conv/widget", test_widget);

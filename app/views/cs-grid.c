@@ -4,6 +4,7 @@
 
 #include <gdk/gdkkeysyms.h>
 #include <math.h>
+#include <string.h>
 
 #define FONT_FAMILY "Sans"
 
@@ -49,11 +50,41 @@ cs_grid_layout_new (const char *text, double size, gboolean bold)
   return layout;
 }
 
+/* The layouts of the short texts drawn again and again (labels, tick
+ * numbers, a batch's 64 captions five times a second while training
+ * plays): laid out once and kept, keyed by text, size and weight. A layout
+ * of the shared context does not depend on the surface it is drawn on.
+ * At most TEXT_CACHE_MAX; when full it starts afresh. Main thread only,
+ * like the context. */
+#define TEXT_CACHE_MAX 2048
+#define TEXT_CACHE_LONGEST 128
+
+static PangoLayout *
+cached_layout (const char *text, double size, gboolean bold)
+{
+  static GHashTable *cache;
+  if (strlen (text) > TEXT_CACHE_LONGEST)
+    return cs_grid_layout_new (text, size, bold);
+  if (cache == NULL)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  char key[TEXT_CACHE_LONGEST + 48];
+  g_snprintf (key, sizeof key, "%d %a %s", bold ? 1 : 0, size, text);
+  PangoLayout *layout = g_hash_table_lookup (cache, key);
+  if (layout == NULL)
+    {
+      if (g_hash_table_size (cache) >= TEXT_CACHE_MAX)
+        g_hash_table_remove_all (cache);
+      layout = cs_grid_layout_new (text, size, bold);
+      g_hash_table_insert (cache, g_strdup (key), layout);
+    }
+  return g_object_ref (layout);
+}
+
 void
 cs_grid_text_extents (const char *text, double size, gboolean bold, double *width,
                       double *height)
 {
-  PangoLayout *layout = cs_grid_layout_new (text, size, bold);
+  PangoLayout *layout = cached_layout (text, size, bold);
   PangoRectangle logical;
 
   pango_layout_get_extents (layout, NULL, &logical);
@@ -78,7 +109,7 @@ void
 cs_grid_draw_text (cairo_t *cr, const char *text, double size, gboolean bold, double x,
                    double y, double ax, double ay, CsRgb color)
 {
-  PangoLayout *layout = cs_grid_layout_new (text, size, bold);
+  PangoLayout *layout = cached_layout (text, size, bold);
   PangoRectangle logical;
 
   pango_layout_get_extents (layout, NULL, &logical);
