@@ -62,8 +62,10 @@ _cs_application_actions_init (CsApplication *self)
     { "win.presentation", { "F5", NULL } },
     { "win.leave-presentation", { "Escape", NULL } },
     { "win.lesson", { "F9", NULL } },
-    { "win.lesson-next", { "Next", "<Alt>Right", NULL } },
-    { "win.lesson-back", { "Prior", "<Alt>Left", NULL } },
+    /* and Page Down / Page Up, which the window binds itself so that a
+     * widget that pages (a gallery, a spin button) has them first */
+    { "win.lesson-next", { "<Alt>Right", NULL } },
+    { "win.lesson-back", { "<Alt>Left", NULL } },
     { "win.open", { "<Control>o", NULL } },
     { "win.save", { "<Control>s", NULL } },
     { "win.save-as", { "<Shift><Control>s", NULL } },

@@ -165,4 +165,14 @@ _cs_window_class_lesson_init (CsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.lesson-next", NULL, lesson_next_action);
   gtk_widget_class_install_action (widget_class, "win.lesson-back", NULL, lesson_back_action);
   gtk_widget_class_install_action (widget_class, "win.lesson-copy", NULL, lesson_copy_action);
+  /* Page Down and Page Up turn the lesson's pages when the focused widget
+   * does not use them: the class's bindings come in the bubble phase,
+   * after the widget (the Mistakes gallery, a spin button), where the
+   * application's accelerators would come before it. */
+  const struct { guint key; const char *action; } pages[] = {
+    { GDK_KEY_Page_Down, "win.lesson-next" }, { GDK_KEY_KP_Page_Down, "win.lesson-next" },
+    { GDK_KEY_Page_Up, "win.lesson-back" }, { GDK_KEY_KP_Page_Up, "win.lesson-back" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    gtk_widget_class_add_binding_action (widget_class, pages[i].key, 0, pages[i].action, NULL);
 }

@@ -189,8 +189,8 @@ test_walk (void)
   /* the accelerators of the menu and the keyboard */
   const struct { const char *action, *accel; } accels[] = {
     { "win.lesson", "F9" },
-    { "win.lesson-next", "Next" },
-    { "win.lesson-back", "Prior" },
+    { "win.lesson-next", "<Alt>Right" },
+    { "win.lesson-back", "<Alt>Left" },
     { "win.presentation", "F5" },
     { "win.leave-presentation", "Escape" },
   };
@@ -207,10 +207,59 @@ test_walk (void)
       g_assert_true (found);
     }
 
+  /* Page Down / Page Up: not application accelerators, which come before
+   * the focused widget (the Mistakes gallery and the spin buttons page
+   * with them), but the window's own bindings, which come after it */
+  for (const char *const *a = (const char *const[]) { "win.lesson-next", "win.lesson-back", NULL }; *a; a++)
+    {
+      g_auto(GStrv) got = gtk_application_get_accels_for_action (GTK_APPLICATION (app), *a);
+      for (guint k = 0; got[k] != NULL; k++)
+        {
+          guint key;
+          GdkModifierType mods;
+          g_assert_true (gtk_accelerator_parse (got[k], &key, &mods));
+          g_assert_true (key != GDK_KEY_Page_Down && key != GDK_KEY_Page_Up);
+        }
+    }
+  GtkShortcut *page_down = NULL;
+  GListModel *controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && page_down == NULL; i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)); k++)
+        {
+          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutTrigger *t = gtk_shortcut_get_trigger (sc);
+          if (GTK_IS_KEYVAL_TRIGGER (t)
+              && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (t)) == GDK_KEY_Page_Down
+              && gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (t)) == 0)
+            {
+              g_assert_cmpint (gtk_event_controller_get_propagation_phase (c), ==, GTK_PHASE_BUBBLE);
+              page_down = g_object_ref (sc);
+              break;
+            }
+        }
+    }
+  g_object_unref (controllers);
+  g_assert_nonnull (page_down);
+  /* with the lesson closed it does nothing (and leaves the key to others) */
+  g_assert_false (gtk_shortcut_action_activate (gtk_shortcut_get_action (page_down), 0,
+                                                GTK_WIDGET (window), NULL));
+
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson", NULL));
   iterate ();
   g_assert_cmpint (cs_window_get_lesson_page (window), ==, 0);
   g_assert_true (gtk_revealer_get_reveal_child (window->lesson_revealer));
+  /* open, Page Down turns the page */
+  g_assert_true (gtk_shortcut_action_activate (gtk_shortcut_get_action (page_down), 0,
+                                               GTK_WIDGET (window), NULL));
+  iterate ();
+  g_assert_cmpint (cs_window_get_lesson_page (window), ==, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-back", NULL));
+  iterate ();
+  g_object_unref (page_down);
   for (guint i = 0; i < n; i++)
     {
       CsLessonPage *page = pages->pdata[i];
