@@ -5,14 +5,15 @@
 # a virtual X server, an accessibility bus and pointer events for the 'gui'
 # suite (imagemagick's import takes the screenshots in docs/). gettext
 # compiles and checks the translations (po/); fonts-wqy-microhei draws
-# Chinese.
+# Chinese; shared-mime-info checks the session files' type and gives
+# gettext its rules for the type's name.
 set -e
 
 packages="gcc libc6-dev meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev
           libgdk-pixbuf-2.0-dev libopenblas-dev dataset-fashion-mnist libgtk-4-dev
           libglib2.0-bin dconf-gsettings-backend desktop-file-utils appstream
           xvfb xauth xdotool dbus at-spi2-core python3 python3-pyatspi fonts-dejavu-core
-          imagemagick gettext fonts-wqy-microhei"
+          imagemagick gettext fonts-wqy-microhei shared-mime-info"
 
 missing=
 for p in $packages; do
