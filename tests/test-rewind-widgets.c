@@ -145,32 +145,6 @@ test_slider (void)
   g_assert_cmpfloat (gtk_adjustment_get_upper (adj), ==, 3.0);   /* 0, 50, 100, now */
   g_assert_cmpfloat (gtk_range_get_value (GTK_RANGE (scale)), ==, 3.0);
   g_assert_nonnull (find (view, GTK_TYPE_LABEL, "Now (step 110)"));
-
-  /* → is the view's Step, except when the scale has the focus: there it
-   * is the scale's */
-  GtkShortcut *right = NULL;
-  GListModel *controllers = gtk_widget_observe_controllers (view);
-  for (guint i = 0; i < g_list_model_get_n_items (controllers) && right == NULL; i++)
-    {
-      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
-      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
-        continue;
-      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)) && right == NULL; k++)
-        {
-          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), k);
-          GtkShortcutTrigger *t = gtk_shortcut_get_trigger (sc);
-          if (GTK_IS_KEYVAL_TRIGGER (t)
-              && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (t)) == GDK_KEY_Right)
-            right = g_object_ref (sc);
-        }
-    }
-  g_object_unref (controllers);
-  g_assert_nonnull (right);
-  g_assert_true (gtk_widget_grab_focus (scale));
-  g_assert_false (gtk_shortcut_action_activate (gtk_shortcut_get_action (right), 0, view, NULL));
-  iterate ();
-  g_assert_cmpint (cs_training_get_status (training)->step, ==, 110);
-  g_object_unref (right);
   GtkWidget *resume = find (view, GTK_TYPE_BUTTON, "Resume from here");
   g_assert_nonnull (resume);
   g_assert_false (gtk_widget_get_sensitive (resume));

@@ -1332,9 +1332,6 @@ shortcut_cb (GtkWidget *widget, GVariant *args, gpointer user_data)
   const char *action = user_data;
   if (focus != NULL && GTK_IS_TEXT (focus) && !g_str_equal (action, "training.reset"))
     return FALSE;
-  /* → moves a focused scale (the rewind scale) one checkpoint on */
-  if (focus != NULL && GTK_IS_RANGE (focus) && g_str_equal (action, "training.step"))
-    return FALSE;
   gtk_widget_activate_action (widget, action, NULL);
   return TRUE;
 }
