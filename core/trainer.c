@@ -794,7 +794,7 @@ evaluate (CsTrainer *self)
       report_error (self, "there is no test split to evaluate on");
       return;
     }
-  CsEvaluation ev;
+  CsEvaluation ev = { 0 };
   gint64 t0 = g_get_monotonic_time ();
   if (r->evaluator == NULL)
     r->evaluator = cs_evaluator_new (r->model, r->test);
