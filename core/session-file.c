@@ -127,6 +127,11 @@ cs_run_state_save (const CsRunState *state, const char *path, const CsSafetensor
   gint64 s_steps[] = { R }, s_es[] = { R, 2 }, s_values[] = { R, 4 }, s_norms[] = { R, L };
   gint64 s_esteps[] = { E }, s_evalues[] = { E, 3 };
   gint64 s_watch[] = { (gint64) state->watch_image_n };
+  gint64 s_frozen[] = { state->n_frozen, 2 };
+  guint32 frozen[CS_RUN_STATE_MAX_FROZEN][2];
+  for (guint i = 0; i < MIN (state->n_frozen, CS_RUN_STATE_MAX_FROZEN); i++)
+    for (int k = 0; k < 2; k++)
+      frozen[i][k] = GUINT32_TO_LE (state->frozen[i][k]);
 
   g_autoptr(GArray) tensors = g_array_new (FALSE, FALSE, sizeof (CsSafetensorsTensor));
   tensor (tensors, "convscope.grads", "F32", 1, s_grads, block + P, P * sizeof (float));
@@ -147,6 +152,10 @@ cs_run_state_save (const CsRunState *state, const char *path, const CsSafetensor
   if (state->watch_index < 0 && state->watch_image != NULL)
     tensor (tensors, "convscope.watch.image", "F32", 1, s_watch, state->watch_image,
             state->watch_image_n * sizeof (float));
+  g_return_val_if_fail (state->n_frozen <= CS_RUN_STATE_MAX_FROZEN, FALSE);
+  if (state->n_frozen > 0)
+    tensor (tensors, "convscope.frozen", "U32", 2, s_frozen, frozen,
+            state->n_frozen * 2 * sizeof (guint32));
   for (guint i = 0; i < n_extra; i++)
     {
       g_return_val_if_fail (g_str_has_prefix (extra[i].name, "app."), FALSE);
@@ -304,6 +313,50 @@ get_tensor (CsSafetensors *st, const char *name, const char *dtype, int ndim,
     }
   /* a non-NULL pointer even for no bytes */
   return e->nbytes ? cs_safetensors_get_data (st, e) : (gconstpointer) "";
+}
+
+/* The units frozen by hand, if the file has any: each a unit of a linear
+ * layer or a kernel of a convolution of the model (as the trainer's
+ * unit_range () takes them). */
+static gboolean
+read_frozen (CsRunState *state, CsSafetensors *st, GError **error)
+{
+  const CsSafetensorsEntry *e = cs_safetensors_lookup (st, "convscope.frozen");
+  if (e == NULL)
+    return TRUE;
+  gint64 n = e->ndim == 2 ? e->shape[0] : -1;
+  if (n < 1 || n > CS_RUN_STATE_MAX_FROZEN)
+    return bad (error, st, "“convscope.frozen” holds %s units frozen, not 1 to %d",
+                n < 0 ? "no list of" : (n == 0 ? "no" : "too many"), CS_RUN_STATE_MAX_FROZEN);
+  gint64 shape[] = { n, 2 };
+  const guint32 *units = get_tensor (st, "convscope.frozen", "U32", 2, shape, 4, error);
+  if (units == NULL)
+    return FALSE;
+  CsModel *model = state->model;
+  for (gint64 i = 0; i < n; i++)
+    {
+      guint32 layer = GUINT32_FROM_LE (units[2 * i]), unit = GUINT32_FROM_LE (units[2 * i + 1]);
+      gint64 rows = -1;
+      if (layer < cs_model_get_n_layers (model))
+        {
+          const char *type = cs_model_get_layer (model, layer)->klass->type;
+          for (guint k = 0; k < cs_model_get_n_entries (model); k++)
+            {
+              const CsModelEntry *entry = cs_model_get_entry (model, k);
+              if (entry->layer == layer && entry->param->grad != NULL
+                  && g_str_has_suffix (entry->name, "weight")
+                  && (g_str_equal (type, "linear") || g_str_equal (type, "conv2d")))
+                rows = entry->param->value->shape[0];
+            }
+        }
+      if (unit >= rows)
+        return bad (error, st, "unit %u of layer %u is frozen, which the model does not have",
+                    unit, layer);
+      state->frozen[i][0] = layer;
+      state->frozen[i][1] = unit;
+    }
+  state->n_frozen = (guint) n;
+  return TRUE;
 }
 
 static gboolean
@@ -534,6 +587,8 @@ read_state (CsRunState *state, CsSafetensors *st, GError **error)
         }
     }
 
+  if (!read_frozen (state, st, error))
+    return FALSE;
   return read_history (state, st, error);
 }
 

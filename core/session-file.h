@@ -20,6 +20,8 @@
  *                          accuracy, gradient norm, lr F32, per-layer norms
  *                          F32) and evaluations
  *   convscope.watch.image  F32         the picture watched, if one is
+ *   convscope.frozen       U32 (n, 2)  the units frozen by hand (layer, unit),
+ *                          if any are (a file without it has none)
  *   app.*                  what the application adds (the drawing)
  *
  * and in the metadata "format": "convscope-session", "version": "1", the
@@ -44,6 +46,7 @@ G_BEGIN_DECLS
 #define CS_SESSION_FILE_FORMAT   "convscope-session"
 #define CS_SESSION_FILE_VERSION  1
 #define CS_SESSION_FILE_SUFFIX   ".convscope"
+#define CS_RUN_STATE_MAX_FROZEN  64   /* CS_TRAINER_MAX_FROZEN */
 
 typedef struct
 {
@@ -79,6 +82,10 @@ typedef struct
   float *watch_image;
   gsize watch_image_n;
   int watch_label;
+
+  /* The units frozen by hand (cs_trainer_freeze_unit ()): layer, unit. */
+  guint n_frozen;
+  guint32 frozen[CS_RUN_STATE_MAX_FROZEN][2];
 
   CsTrainHistory *history;
 } CsRunState;

@@ -1736,6 +1736,14 @@ cs_trainer_capture (CsTrainer *self, CsRunState *state, GError **error)
       memcpy (state->watch_image, r->watch_image, r->watch_image_n * sizeof (float));
     }
 
+  G_STATIC_ASSERT (CS_RUN_STATE_MAX_FROZEN == CS_TRAINER_MAX_FROZEN);
+  state->n_frozen = r->n_frozen;
+  for (guint i = 0; i < r->n_frozen; i++)
+    {
+      state->frozen[i][0] = r->frozen[i].layer;
+      state->frozen[i][1] = r->frozen[i].unit;
+    }
+
   cs_mutex_lock (&self->lock);
   cs_train_history_sync (state->history, self->history);
   cs_mutex_unlock (&self->lock);
@@ -1834,9 +1842,11 @@ apply_restore (CsTrainer *self, Command *c)
   s->watch_prediction = -1;
   s->diagnoses = 0;
   s->diagnosis[0] = '\0';
-  /* no unit frozen; the first checkpoint to rewind to is this one */
+  /* the units the session froze, and the first checkpoint to rewind to */
   r->n_frozen = 0;
   r->edits = 0;
+  for (guint i = 0; i < MIN (st->n_frozen, CS_TRAINER_MAX_FROZEN); i++)
+    apply_freeze_unit (self, st->frozen[i][0], st->frozen[i][1], TRUE);
   start_checkpoints (self);
   describe_run (r);
 

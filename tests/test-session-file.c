@@ -171,6 +171,9 @@ assert_same_state_norms (CsRunState *a, CsRunState *b, gboolean norms)
   if (a->watch_image_n > 0)
     g_assert_true (memcmp (a->watch_image, b->watch_image, a->watch_image_n * sizeof (float)) == 0);
 
+  g_assert_cmpuint (a->n_frozen, ==, b->n_frozen);
+  g_assert_true (memcmp (a->frozen, b->frozen, a->n_frozen * sizeof a->frozen[0]) == 0);
+
   const CsTrainHistory *ha = a->history, *hb = b->history;
   g_assert_cmpuint (ha->n_layers, ==, hb->n_layers);
   g_assert_cmpuint (ha->records->len, ==, hb->records->len);
@@ -292,6 +295,65 @@ check_continue (const char *preset)
 
   assert_same_state (after_a, after_b);
   g_assert_cmpint (status_of (b).step, ==, 15);
+  remove_dir (dir);
+}
+
+/* Units frozen by hand are saved, restored frozen, and stay frozen while
+ * the restored run trains on as the original does; a file that freezes a
+ * unit the model does not have is refused. */
+static void
+test_frozen (void)
+{
+  g_autofree char *dir = temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "run.convscope", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsTrainer) a = new_trainer ("mlp", 100, 5);
+
+  cs_trainer_step (a, 2);
+  cs_trainer_freeze_unit (a, 1, 5, TRUE);     /* hidden unit 5 */
+  cs_trainer_freeze_unit (a, 3, 2, TRUE);     /* output unit 2 */
+  cs_trainer_step (a, 2);
+  wait_idle (a);
+  g_autoptr(CsRunState) saved = capture (a);
+  g_assert_cmpuint (saved->n_frozen, ==, 2);
+  g_assert_true (cs_run_state_save (saved, path, NULL, 0, NULL, &error));
+  g_assert_no_error (error);
+  cs_trainer_step (a, 5);
+  wait_idle (a);
+  g_autoptr(CsRunState) after_a = capture (a);
+
+  g_autoptr(CsTrainer) b = new_trainer ("mlp", 100, 77);
+  CsRunState *loaded = cs_run_state_load (path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->n_frozen, ==, 2);
+  cs_trainer_restore (b, loaded);
+  wait_idle (b);
+  CsTrainerStatus s = status_of (b);
+  g_assert_cmpuint (s.error_serial, ==, 0);
+  g_assert_true (cs_trainer_status_is_frozen (&s, 1, 5));
+  g_assert_true (cs_trainer_status_is_frozen (&s, 3, 2));
+  g_assert_false (cs_trainer_status_is_frozen (&s, 1, 4));
+  cs_trainer_step (b, 5);
+  wait_idle (b);
+  g_autoptr(CsRunState) after_b = capture (b);
+  assert_same_state (after_a, after_b);
+
+  /* a unit of the ReLU, which has none, and a unit past the layer's 256 */
+  const guint32 wrong[][2] = { { 2, 0 }, { 1, 256 } };
+  for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
+    {
+      saved->n_frozen = 1;
+      saved->frozen[0][0] = wrong[i][0];
+      saved->frozen[0][1] = wrong[i][1];
+      g_assert_true (cs_run_state_save (saved, path, NULL, 0, NULL, &error));
+      g_autoptr(CsRunState) refused = cs_run_state_load (path, NULL, &error);
+      g_assert_null (refused);
+      g_assert_error (error, CS_ERROR, CS_ERROR_INVALID_FILE);
+      g_autofree char *want = g_strdup_printf ("unit %u of layer %u is frozen", wrong[i][1],
+                                               wrong[i][0]);
+      g_assert_nonnull (strstr (error->message, want));
+      g_clear_error (&error);
+    }
   remove_dir (dir);
 }
 
@@ -488,6 +550,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/session-file/continue/residual-cnn", test_continue_residual);
   g_test_add_func ("/core/session-file/continue/gpu", test_continue_gpu);
   g_test_add_func ("/core/session-file/restore-other-data", test_restore_other_data);
+  g_test_add_func ("/core/session-file/frozen", test_frozen);
   g_test_add_func ("/core/session-file/bad-files", test_bad_files);
   int ret = g_test_run ();
   cs_dataset_free (digits_train);
