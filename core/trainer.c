@@ -556,6 +556,13 @@ start_checkpoints (CsTrainer *self)
   take_checkpoint (self);
 }
 
+/* Whether a checkpoint the run may keep has no buffer yet. */
+static gboolean
+checkpoint_to_prepare (const Run *r)
+{
+  return r->n_allocated < r->max_kept && r->model != NULL && r->batcher != NULL;
+}
+
 /* Idle work: the buffer of the next checkpoint, allocated and its pages
  * touched while the trainer has nothing else to do, so that a step never
  * allocates one or pays for first touching its memory (megabytes a
@@ -564,7 +571,7 @@ start_checkpoints (CsTrainer *self)
 static gboolean
 prepare_checkpoint (Run *r)
 {
-  if (r->n_allocated >= r->max_kept)
+  if (!checkpoint_to_prepare (r))
     return FALSE;
   Checkpoint *c = &r->checkpoints[r->n_allocated];
   if (c->block == NULL)
@@ -1978,7 +1985,7 @@ trainer_thread (gpointer data)
               self->idle = TRUE;
               g_cond_broadcast (&self->idle_cond);
             }
-          if ((prepare = r->n_allocated < r->max_kept))
+          if ((prepare = checkpoint_to_prepare (r)))
             break;
           cs_cond_wait (&self->wake, &self->lock);
         }
@@ -1996,7 +2003,7 @@ trainer_thread (gpointer data)
           /* nothing else to do: a checkpoint's buffer, then a look at
            * the commands again; the status says so once all are ready */
           prepare_checkpoint (r);
-          if (r->n_allocated < r->max_kept)
+          if (checkpoint_to_prepare (r))
             continue;
           r->notify_now = TRUE;
         }
