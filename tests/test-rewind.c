@@ -18,30 +18,13 @@
 #include "core/optim.h"
 #include "core/rng.h"
 #include "core/trainer.h"
+#include "tests/trainer-fixture.h"
 #include "core/sync-private.h"   /* locks ThreadSanitizer sees */
 
 #include <math.h>
 #include <string.h>
 
-#define TIMEOUT_US (60 * G_USEC_PER_SEC)
-
 static CsDataset *digits_train, *digits_test;
-
-static CsDataset *
-subset (const CsDataset *ds, guint32 first, guint32 n)
-{
-  g_assert_cmpuint (first + n, <=, ds->n);
-  CsDataset *s = g_new0 (CsDataset, 1);
-  gsize px = (gsize) ds->rows * ds->cols;
-  s->n = n;
-  s->rows = ds->rows;
-  s->cols = ds->cols;
-  s->n_classes = ds->n_classes;
-  s->images = g_memdup2 (ds->images + first * px, n * px);
-  s->labels = g_memdup2 (ds->labels + first, n);
-  s->name = g_strdup_printf ("%s [%u, %u)", ds->name, first, first + n);
-  return s;
-}
 
 /* The MLP's layers with 16 hidden units: quick, also under ThreadSanitizer. */
 static const char tiny_json[] =
@@ -89,13 +72,6 @@ new_trainer (guint interval)
   config.checkpoint_interval = interval;
   /* 96 examples in batches of 16: an epoch (and an evaluation) every 6 steps */
   return new_trainer_with ("tiny", 96, 32, 16, &config);
-}
-
-static void
-wait_idle (CsTrainer *t)
-{
-  if (!cs_trainer_wait_idle (t, TIMEOUT_US))
-    g_error ("the trainer did not come to rest");
 }
 
 static CsTrainerStatus *

@@ -17,29 +17,13 @@
 #include "core/model.h"
 #include "core/session-file.h"
 #include "core/trainer.h"
+#include "tests/trainer-fixture.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#define TIMEOUT_US (60 * G_USEC_PER_SEC)
-
 static CsDataset *digits_train, *digits_test;
-
-static CsDataset *
-subset (const CsDataset *ds, guint32 first, guint32 n)
-{
-  CsDataset *s = g_new0 (CsDataset, 1);
-  gsize px = (gsize) ds->rows * ds->cols;
-  s->n = n;
-  s->rows = ds->rows;
-  s->cols = ds->cols;
-  s->n_classes = ds->n_classes;
-  s->images = g_memdup2 (ds->images + first * px, n * px);
-  s->labels = g_memdup2 (ds->labels + first, n);
-  s->name = g_strdup_printf ("%s [%u, %u)", ds->name, first, first + n);
-  return s;
-}
 
 static CsTrainer *
 new_trainer (const char *preset, guint32 n_train, guint64 seed)
@@ -55,13 +39,6 @@ new_trainer (const char *preset, guint32 n_train, guint64 seed)
                                  subset (digits_test, 0, 40), &config, &error);
   g_assert_no_error (error);
   return t;
-}
-
-static void
-wait_idle (CsTrainer *t)
-{
-  if (!cs_trainer_wait_idle (t, TIMEOUT_US))
-    g_error ("the trainer did not come to rest");
 }
 
 static CsTrainerStatus
@@ -96,37 +73,6 @@ capture (CsTrainer *t)
   wait_idle (t);
   g_assert_true (c.ok);
   return c.state;
-}
-
-static char *
-temp_dir (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("cs-session-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  for (const char *name; d != NULL && (name = g_dir_read_name (d)) != NULL;)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
-static guint
-count_files (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
 }
 
 /* Every number two states hold, compared bit for bit; but the gradient

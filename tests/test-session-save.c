@@ -14,6 +14,7 @@
 
 #include "core/paths.h"
 #include "core/session-file.h"
+#include "tests/trainer-fixture.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -105,36 +106,6 @@ assert_same_run (CsRunState *a, CsRunState *b)
   g_assert_true (memcmp (a->history->records->data, b->history->records->data,
                          a->history->records->len * sizeof (CsTrainRecord)) == 0);
   g_assert_cmpuint (a->history->evals->len, ==, b->history->evals->len);
-}
-
-static char *
-temp_dir (void)
-{
-  char *dir = g_dir_make_tmp ("cs-session-save-XXXXXX", NULL);
-  g_assert_nonnull (dir);
-  return dir;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  for (const char *name; d != NULL && (name = g_dir_read_name (d)) != NULL;)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
-static guint
-count_files (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
 }
 
 /* A session that has drawn, chosen the MLP, trained and changed its lr. */

@@ -20,6 +20,7 @@
 #include "core/model.h"
 #include "core/optim.h"
 #include "core/trainer.h"
+#include "tests/trainer-fixture.h"
 #include "core/sync-private.h"   /* locks ThreadSanitizer sees */
 
 #ifdef CS_HAVE_CUDA
@@ -30,27 +31,9 @@
 #include <math.h>
 #include <string.h>
 
-#define TIMEOUT_US (30 * G_USEC_PER_SEC)
-
 /* ---- data ----------------------------------------------------------------- */
 
 static CsDataset *digits_train, *digits_test;
-
-static CsDataset *
-subset (const CsDataset *ds, guint32 first, guint32 n)
-{
-  g_assert_cmpuint (first + n, <=, ds->n);
-  CsDataset *s = g_new0 (CsDataset, 1);
-  gsize px = (gsize) ds->rows * ds->cols;
-  s->n = n;
-  s->rows = ds->rows;
-  s->cols = ds->cols;
-  s->n_classes = ds->n_classes;
-  s->images = g_memdup2 (ds->images + first * px, n * px);
-  s->labels = g_memdup2 (ds->labels + first, n);
-  s->name = g_strdup_printf ("%s [%u, %u)", ds->name, first, first + n);
-  return s;
-}
 
 static CsModel *
 mlp (void)
@@ -74,13 +57,6 @@ new_trainer (guint32 n_train, guint32 n_test, int batch, guint64 seed)
                                  &error);
   g_assert_no_error (error);
   return t;
-}
-
-static void
-wait_idle (CsTrainer *t)
-{
-  if (!cs_trainer_wait_idle (t, TIMEOUT_US))
-    g_error ("the trainer did not come to rest within %d s", (int) (TIMEOUT_US / G_USEC_PER_SEC));
 }
 
 static CsTrainerStatus
