@@ -8,6 +8,7 @@
  * accessible properties are read with gtk_test_accessible_*. */
 #include "app/cs-application.h"
 #include "app/cs-window-private.h"
+#include "tests/window-fixture.h"
 #include "app/views/cs-backward-view.h"
 #include "app/views/cs-conv-view.h"
 #include "app/views/cs-draw-view.h"
@@ -628,21 +629,9 @@ test_training_device (void)
 int
 main (int argc, char *argv[])
 {
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      printf ("1..0 # SKIP no display (run under tests/gui/run-xvfb.sh)\n");
-      return 0;
-    }
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = cs_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_autoptr(GError) error = NULL;
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
-  window = CS_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+  window = start_window (&argc, &argv, &app);
+  if (window == NULL)
+    return 0;
 
   g_test_add_func ("/gui/window/views-reachable", test_views_reachable);
   g_test_add_func ("/gui/window/views-follow-convolution", test_views_follow_convolution);
